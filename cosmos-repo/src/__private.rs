@@ -1,0 +1,7 @@
+// Not public API. Used by generated code.
+
+pub use serde;
+
+pub use crate::document::DocumentId;
+pub use crate::key::IntoPartitionKey;
+pub use crate::query::Field;

@@ -1,0 +1,90 @@
+//! ETags, and the pacing of retried read-modify-write cycles.
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use serde::{Deserialize, Serialize};
+
+/// A document version tag (Cosmos DB's `_etag`), changed by every write.
+///
+/// Sent as `If-Match`, it makes a write succeed only if the document has not changed since that
+/// version was read; otherwise the write fails with [`Error::PreconditionFailed`].
+///
+/// [`Error::PreconditionFailed`]: crate::Error::PreconditionFailed
+///
+/// # Examples
+///
+/// ```
+/// use cosmos_repo::Etag;
+///
+/// let etag = Etag::new("\"00000000-0000-0000-0000-000000000001\"");
+/// assert_eq!(etag.as_str(), "\"00000000-0000-0000-0000-000000000001\"");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Etag(String);
+
+impl Etag {
+    /// Wraps an etag as the server sent it, quotes included.
+    pub fn new(value: impl Into<String>) -> Self {
+        Etag(value.into())
+    }
+
+    /// The etag as the server sent it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Etag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for Etag {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The default bound on attempts of [`Repository::update`](crate::Repository::update).
+pub(crate) const DEFAULT_UPDATE_ATTEMPTS: u32 = 10;
+
+/// Waits before retrying a write that lost a race: yields to the executor a random number of
+/// times, up to a bound that doubles with each attempt (capped at 64), so that writers contending
+/// for one document spread out instead of colliding again in lockstep.
+pub(crate) async fn backoff(attempt: u32) {
+    let spread = 1u64 << attempt.min(6);
+    let yields = RandomState::new().hash_one(attempt) % spread;
+    for _ in 0..yields {
+        yield_now().await;
+    }
+}
+
+/// Returns `Pending` once, waking itself: lets other tasks run, as awaiting I/O would.
+pub(crate) fn yield_now() -> impl Future<Output = ()> {
+    YieldNow { yielded: false }
+}
+
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            Poll::Ready(())
+        } else {
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}

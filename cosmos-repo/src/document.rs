@@ -1,0 +1,121 @@
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::concurrency::Etag;
+use crate::key::{PartitionKey, PartitionKeyType};
+
+/// A struct stored as a document in a Cosmos DB container.
+///
+/// Implemented by `#[derive(CosmosDocument)]`; the implementation carries data only (container
+/// name, partition key paths and type, accessors), and all behaviour lives in [`Repository`].
+///
+/// [`Repository`]: crate::Repository
+///
+/// # Deriving
+///
+/// ```
+/// use cosmos_repo::prelude::*;
+///
+/// #[derive(Serialize, Deserialize, CosmosDocument)]
+/// #[cosmos(container = "sessions")]
+/// #[serde(rename_all = "camelCase")]
+/// struct Session {
+///     #[id]
+///     id: String,
+///     #[partition_key]
+///     tenant_id: String,
+///     #[partition_key]
+///     user_id: String,
+///     #[etag]
+///     #[serde(rename = "_etag", default, skip_serializing)]
+///     etag: Option<Etag>,
+/// }
+///
+/// assert_eq!(Session::CONTAINER, "sessions");
+/// assert_eq!(Session::PARTITION_KEY_PATHS, ["/tenantId", "/userId"]);
+/// ```
+///
+/// The derive accepts structs with named fields, generic or not. Property names are the ones
+/// serde writes: `#[serde(rename = "...")]` and `#[serde(rename_all = "...")]` (serialize side)
+/// are honoured exactly as serde applies them, and raw identifiers lose their `r#`.
+///
+/// It also generates a `{Name}Fields` struct, with the struct's visibility, holding one typed
+/// [`Field`](crate::query::Field) per stored field (each with its field's visibility), reached as
+/// `Name::FIELDS`.
+///
+/// ## Container attributes
+///
+/// - `#[cosmos(container = "orders")]`: the container the documents live in. Without it, the
+///   container is named after the type, exactly as written (`Order` is stored in `"Order"`).
+/// - `#[cosmos(crate = "path")]`: where generated code finds this crate, for users who rename or
+///   re-export it. Defaults to `::cosmos_repo`.
+///
+/// `#[serde(deny_unknown_fields)]` is refused: Cosmos DB adds system properties (`_rid`,
+/// `_self`, `_etag`, `_attachments`, `_ts`) to every stored document.
+///
+/// ## Field attributes
+///
+/// - `#[id]` on exactly one field: a `String`, or a newtype implementing `AsRef<str>`. It must
+///   serialize as `id`, the property Cosmos DB reads the id from.
+/// - `#[partition_key]` on one to three fields. One field gives a plain key; two or three give a
+///   hierarchical key, in field order, and the key type is then a tuple. Key fields are `String`,
+///   integers, floats or `bool`, or your own types implementing [`KeyComponent`] for themselves.
+/// - `#[etag]` on at most one field, of type `Option<Etag>`, written as
+///   `#[etag] #[serde(rename = "_etag", default, skip_serializing)] etag: Option<Etag>`. Reads and
+///   writes fill it, and [`Repository::replace`] and [`Repository::delete_doc`] send it as
+///   `If-Match`, so a write based on a stale copy fails with [`Error::PreconditionFailed`].
+///
+/// [`KeyComponent`]: crate::key::KeyComponent
+/// [`Repository::replace`]: crate::Repository::replace
+/// [`Repository::delete_doc`]: crate::Repository::delete_doc
+/// [`Error::PreconditionFailed`]: crate::Error::PreconditionFailed
+///
+/// Key fields cannot be `#[serde(flatten)]`, `#[serde(skip)]` or `#[serde(skip_serializing)]`.
+/// Every mistake is reported at the attribute or field concerned, with the fix.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Cosmos document",
+    note = "add `#[derive(CosmosDocument)]` with one `#[id]` field and at least one `#[partition_key]` field"
+)]
+pub trait CosmosDocument: Serialize + DeserializeOwned {
+    /// The partition key's type: the key field's type, or a tuple of them for a hierarchical key.
+    type PartitionKey: PartitionKeyType;
+
+    /// The generated struct of typed field paths.
+    type Fields;
+
+    /// The name of the container the documents are stored in.
+    const CONTAINER: &'static str;
+
+    /// The partition key paths, one per level, as JSON paths such as `"/customerId"`.
+    const PARTITION_KEY_PATHS: &'static [&'static str];
+
+    /// The typed field paths of this document.
+    const FIELDS: Self::Fields;
+
+    /// The document's id.
+    fn id(&self) -> &str;
+
+    /// The document's partition key value.
+    fn partition_key(&self) -> PartitionKey;
+
+    /// The etag the document was read with, if the type has an `#[etag]` field and it is set.
+    fn etag(&self) -> Option<&Etag> {
+        None
+    }
+}
+
+/// The value of an `#[id]` field.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a document id",
+    note = "an `#[id]` field is a `String`, or a newtype that implements `AsRef<str>`"
+)]
+pub trait DocumentId {
+    /// The id as Cosmos DB stores it.
+    fn as_id(&self) -> &str;
+}
+
+impl<T: AsRef<str> + ?Sized> DocumentId for T {
+    fn as_id(&self) -> &str {
+        self.as_ref()
+    }
+}

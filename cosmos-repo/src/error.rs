@@ -1,0 +1,161 @@
+use std::time::Duration;
+
+use crate::key::PartitionKey;
+
+/// A boxed error from a lower layer, kept as the `source()` of an [`Error`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a repository operation.
+///
+/// Each message says what happened and, where there is one, what fixes it. A lower-level cause
+/// is kept as [`source()`](std::error::Error::source), not repeated in the message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No document with this id exists under this partition key (HTTP 404).
+    #[error(
+        "document `{id}` not found in container `{container}` under partition key {partition_key}"
+    )]
+    NotFound {
+        /// The container searched.
+        container: String,
+        /// The partition key searched.
+        partition_key: PartitionKey,
+        /// The id searched for.
+        id: String,
+    },
+
+    /// A document with this id already exists under this partition key (HTTP 409).
+    #[error(
+        "document `{id}` already exists in container `{container}` under partition key {partition_key}; use `upsert` to overwrite it"
+    )]
+    AlreadyExists {
+        /// The container written to.
+        container: String,
+        /// The document's partition key.
+        partition_key: PartitionKey,
+        /// The document's id.
+        id: String,
+    },
+
+    /// The document changed since the etag sent as `If-Match` was read (HTTP 412).
+    #[error(
+        "document `{id}` in container `{container}` has changed since it was read (etag mismatch); read it again and reapply the change, or use `update`, which does both"
+    )]
+    PreconditionFailed {
+        /// The container written to.
+        container: String,
+        /// The document's partition key.
+        partition_key: PartitionKey,
+        /// The document's id.
+        id: String,
+    },
+
+    /// [`Repository::update`](crate::Repository::update) lost the race to a concurrent writer on
+    /// every attempt.
+    #[error(
+        "gave up updating document `{id}` in container `{container}` after {attempts} attempts, each overtaken by a concurrent write; raise `max_attempts` or reduce contention on this document"
+    )]
+    UpdateConflict {
+        /// The container written to.
+        container: String,
+        /// The document's partition key.
+        partition_key: PartitionKey,
+        /// The document's id.
+        id: String,
+        /// How many read-modify-write cycles were tried.
+        attempts: u32,
+    },
+
+    /// The request rate exceeded the provisioned throughput (HTTP 429).
+    #[error(
+        "request rate too large (429): the container's throughput is used up; retry after {retry_after:?} or raise its RU/s"
+    )]
+    Throttled {
+        /// How long the service asked to wait, when it said.
+        retry_after: Option<Duration>,
+        /// The service's error.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// The request was not authenticated (HTTP 401); `fix` says what to change.
+    #[error("not authenticated (401, sub-status {sub_status}): {fix}")]
+    Unauthorized {
+        /// The service's sub-status code, which tells the causes apart.
+        sub_status: u32,
+        /// What to do about it.
+        fix: String,
+        /// The service's or the credential's error.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// The principal may not do this (HTTP 403); `fix` says what to change.
+    #[error("not authorized (403, sub-status {sub_status}): {fix}")]
+    Forbidden {
+        /// The service's sub-status code, which tells the causes apart.
+        sub_status: u32,
+        /// What to do about it.
+        fix: String,
+        /// The service's error.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// The configuration is missing or wrong; the message names the setting and a valid value.
+    #[error("invalid configuration: {message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// The request was malformed (HTTP 400), e.g. an invalid id.
+    #[error("bad request: {message}")]
+    BadRequest {
+        /// What the store rejected.
+        message: String,
+    },
+
+    /// A document could not be converted to or from JSON.
+    #[error("could not {action} a `{type_name}` document")]
+    Serialization {
+        /// `"serialize"` or `"deserialize"`.
+        action: &'static str,
+        /// The Rust type involved.
+        type_name: &'static str,
+        /// serde_json's error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The operation is not supported, or not in this form.
+    #[error("unsupported: {message}")]
+    Unsupported {
+        /// What was attempted and what to do instead.
+        message: String,
+    },
+
+    /// The request could not be sent or its response not read.
+    #[error("request to Cosmos DB failed")]
+    Transport {
+        /// The transport's error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl Error {
+    /// Whether this is [`Error::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// Whether this is [`Error::PreconditionFailed`].
+    pub fn is_precondition_failed(&self) -> bool {
+        matches!(self, Error::PreconditionFailed { .. })
+    }
+}

@@ -1,0 +1,82 @@
+//! Typed repositories for Azure Cosmos DB (NoSQL API).
+//!
+//! Declare a document once with `#[derive(CosmosDocument)]`, marking its `#[id]` and
+//! `#[partition_key]` fields, and get a typed [`Repository`] with CRUD by (partition key, id) and
+//! ETag optimistic concurrency. The same repository runs on the embedded [`MemoryStore`] (no
+//! set-up; also a test double for your own unit tests) and on Cosmos DB.
+//!
+//! ```
+//! use cosmos_repo::prelude::*;
+//!
+//! #[derive(Debug, Clone, Serialize, Deserialize, CosmosDocument)]
+//! #[cosmos(container = "orders")]
+//! #[serde(rename_all = "camelCase")]
+//! pub struct Order {
+//!     #[id]
+//!     pub id: String,
+//!     #[partition_key]
+//!     pub customer_id: String,
+//!     pub total: f64,
+//!     #[etag]
+//!     #[serde(rename = "_etag", default, skip_serializing)]
+//!     pub etag: Option<Etag>,
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> cosmos_repo::Result<()> {
+//! let orders = Repository::<Order>::in_memory();
+//! let order = Order { id: "o-100".into(), customer_id: "contoso".into(), total: 42.0, etag: None };
+//!
+//! // Writes return the stored document, with its new etag.
+//! let stored = orders.create(&order).await?;
+//! assert!(stored.etag.is_some());
+//!
+//! // Point reads take the partition key first, as Cosmos DB does.
+//! let read = orders.read("contoso", "o-100").await?;
+//! assert_eq!(read.total, 42.0);
+//!
+//! // Read-modify-write that retries when another writer got there first (HTTP 412).
+//! let updated = orders.update("contoso", "o-100", |order| order.total += 8.0).await?;
+//! assert_eq!(updated.total, 50.0);
+//!
+//! // A replace carries the etag of the copy it was made from: a stale copy is refused.
+//! let err = orders.replace(&stored).await.unwrap_err();
+//! assert!(matches!(err, Error::PreconditionFailed { .. }));
+//!
+//! // Typed paths follow serde's renames.
+//! assert_eq!(Order::FIELDS.customer_id.name(), "customerId");
+//! assert_eq!(Order::PARTITION_KEY_PATHS, ["/customerId"]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Every request also exists with its metadata (request charge in RU, activity id, etag): call
+//! `.with_meta()` on it before awaiting, e.g. `orders.read("contoso", "o-100").with_meta().await`.
+//! Each request runs in a `tracing` span named `cosmos_repo` that records the operation, the
+//! container, the document id and the request charge.
+
+#![warn(missing_docs)]
+
+mod concurrency;
+mod document;
+mod error;
+pub mod key;
+pub mod prelude;
+pub mod query;
+mod repository;
+mod response;
+mod store;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use concurrency::Etag;
+pub use document::CosmosDocument;
+pub use error::{Error, Result};
+pub use key::PartitionKey;
+pub use repository::{Delete, Read, Replace, Repository, Update, Write};
+pub use response::Response;
+pub use store::MemoryStore;
+
+#[cfg(feature = "derive")]
+pub use cosmos_repo_derive::CosmosDocument;

@@ -1,0 +1,67 @@
+use crate::concurrency::Etag;
+
+/// A result together with the metadata of the request(s) that produced it.
+///
+/// Returned by `.with_meta()` on any request, e.g.
+/// `orders.read("contoso", "o-100").with_meta().await`.
+///
+/// # Examples
+///
+/// ```
+/// # use cosmos_repo::prelude::*;
+/// # #[derive(Serialize, Deserialize, CosmosDocument)]
+/// # struct Order { #[id] id: String, #[partition_key] customer: String }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> cosmos_repo::Result<()> {
+/// let orders = Repository::<Order>::in_memory();
+/// let order = Order { id: "o-1".into(), customer: "contoso".into() };
+/// let created = orders.create(&order).with_meta().await?;
+/// println!("{} RU, etag {:?}", created.request_charge, created.etag);
+/// let order: Order = created.into_value();
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Response<T> {
+    /// The result.
+    pub value: T,
+    /// The request charge in request units (RU), summed over every request the operation made.
+    /// The embedded store charges nothing and reports 0.
+    pub request_charge: f64,
+    /// The service's activity id of the last request, for support cases and log correlation.
+    pub activity_id: Option<String>,
+    /// The document's etag after the operation, when there is a document.
+    pub etag: Option<Etag>,
+}
+
+impl<T> Response<T> {
+    pub(crate) fn new(
+        value: T,
+        request_charge: f64,
+        activity_id: Option<String>,
+        etag: Option<Etag>,
+    ) -> Self {
+        Response {
+            value,
+            request_charge,
+            activity_id,
+            etag,
+        }
+    }
+
+    /// The result, without the metadata.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+
+    /// Converts the result, keeping the metadata.
+    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Response<U>, E> {
+        Ok(Response {
+            value: f(self.value)?,
+            request_charge: self.request_charge,
+            activity_id: self.activity_id,
+            etag: self.etag,
+        })
+    }
+}
