@@ -1,1 +1,119 @@
-//! placeholder
+//! Shared documents and behaviour scenarios for cosmos-repo's tests. Every scenario is written
+//! once against a [`Backend`] so that each store runs the same suite.
+
+use cosmos_repo::prelude::*;
+use cosmos_repo::{CosmosDocument, MemoryStore};
+
+pub mod scenarios;
+
+/// A source of repositories for one scenario.
+pub trait Backend: Send + Sync {
+    /// A repository of `T` that no other scenario writes to.
+    fn repository<T: CosmosDocument>(&self) -> Repository<T>;
+}
+
+impl Backend for MemoryStore {
+    fn repository<T: CosmosDocument>(&self) -> Repository<T> {
+        MemoryStore::repository(self)
+    }
+}
+
+/// An order, keyed by customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "orders")]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub customer_id: String,
+    pub total: f64,
+    #[etag]
+    #[serde(rename = "_etag", default, skip_serializing)]
+    pub etag: Option<Etag>,
+}
+
+impl Order {
+    /// A new order with no etag.
+    pub fn new(customer_id: &str, id: &str, total: f64) -> Self {
+        Order {
+            id: id.to_owned(),
+            customer_id: customer_id.to_owned(),
+            total,
+            etag: None,
+        }
+    }
+}
+
+/// A counter, for concurrent updates.
+#[derive(Debug, Clone, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "counters")]
+pub struct Counter {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub scope: String,
+    pub value: u64,
+    #[etag]
+    #[serde(rename = "_etag", default, skip_serializing)]
+    pub etag: Option<Etag>,
+}
+
+/// A session under a hierarchical key (tenant, user).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "sessions")]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub tenant_id: String,
+    #[partition_key]
+    pub user_id: String,
+    pub active: bool,
+}
+
+/// A reading keyed by a numeric sensor number, with no etag field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "readings")]
+pub struct Reading {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub sensor: i64,
+    pub celsius: f64,
+}
+
+/// Generates one `#[tokio::test]` per scenario, each on a fresh backend from `$backend`.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($backend:expr) => {
+        $crate::conformance_suite!(@tests $backend;
+            create_then_read_returns_the_stored_document,
+            duplicate_create_is_already_exists,
+            concurrent_creates_of_one_id_admit_exactly_one,
+            missing_document_is_not_found,
+            same_id_lives_in_two_partitions,
+            etag_changes_on_every_write,
+            stale_replace_is_precondition_failed,
+            replace_overrides,
+            replace_of_a_missing_document_is_not_found,
+            upsert_creates_then_overwrites,
+            delete_removes_and_respects_if_match,
+            update_applies_the_change_and_returns_the_stored_document,
+            update_refuses_to_change_the_key,
+            update_of_a_missing_document_is_not_found,
+            lost_update_never_happens,
+            hierarchical_keys_address_documents,
+            numeric_keys_address_documents,
+            invalid_ids_are_bad_requests,
+            metadata_comes_with_every_response,
+        );
+    };
+    (@tests $backend:expr; $($scenario:ident,)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $scenario() {
+            $crate::scenarios::$scenario(&$backend).await;
+        }
+    )*};
+}

@@ -1,0 +1,97 @@
+//! The conformance suite and the embedded store's own guarantees.
+
+use std::thread;
+
+use cosmos_repo::prelude::*;
+use cosmos_repo::MemoryStore;
+use cosmos_repo_tests::{Counter, Order};
+
+cosmos_repo_tests::conformance_suite!(MemoryStore::new());
+
+#[tokio::test]
+async fn each_store_starts_empty_and_clones_share() {
+    let store = MemoryStore::new();
+    store.repository::<Order>().create(&Order::new("c", "o-1", 1.0)).await.unwrap();
+    let clone = store.clone();
+    assert!(clone.repository::<Order>().find("c", "o-1").await.unwrap().is_some());
+    assert!(MemoryStore::new().repository::<Order>().find("c", "o-1").await.unwrap().is_none());
+    assert!(Repository::<Order>::in_memory().find("c", "o-1").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn containers_are_kept_apart() {
+    let store = MemoryStore::new();
+    let orders = store.repository::<Order>();
+    let archive = store.repository::<Order>().with_container("orders-archive");
+    orders.create(&Order::new("c", "o-1", 1.0)).await.unwrap();
+    assert!(archive.find("c", "o-1").await.unwrap().is_none());
+    archive.create(&Order::new("c", "o-1", 2.0)).await.unwrap();
+    assert_eq!(orders.read("c", "o-1").await.unwrap().total, 1.0);
+}
+
+#[derive(Debug, Deserialize, Serialize, CosmosDocument)]
+#[cosmos(container = "orders")]
+struct RawOrder {
+    #[id]
+    id: String,
+    #[partition_key]
+    #[serde(rename = "customerId")]
+    customer_id: String,
+    _rid: String,
+    _self: String,
+    _etag: String,
+    _attachments: String,
+    _ts: u64,
+}
+
+#[tokio::test]
+async fn stored_documents_carry_system_properties() {
+    let store = MemoryStore::new();
+    let orders = store.repository::<Order>();
+    let created = orders.create(&Order::new("c", "o-1", 1.0)).await.unwrap();
+    let raw = store.repository::<RawOrder>().read("c", "o-1").await.unwrap();
+    assert_eq!(Some(raw._etag.as_str()), created.etag.as_ref().map(Etag::as_str));
+    assert!(raw._ts > 1_700_000_000, "_ts is seconds since the epoch: {}", raw._ts);
+    assert!(raw._self.contains(&raw._rid));
+    orders.upsert(&created).await.unwrap();
+    let again = store.repository::<RawOrder>().read("c", "o-1").await.unwrap();
+    assert_eq!(again._rid, raw._rid, "a write keeps the resource id");
+    assert_ne!(again._etag, raw._etag);
+}
+
+#[tokio::test]
+async fn update_gives_up_after_max_attempts() {
+    let counters = Repository::<Counter>::in_memory();
+    counters.create(&Counter { id: "n".into(), scope: "s".into(), value: 0, etag: None }).await.unwrap();
+    let mut calls = 0;
+    let interferer = counters.clone();
+    let err = counters
+        .update("s", "n", |counter| {
+            calls += 1;
+            counter.value += 1;
+            // Another writer changes the document between this read and the replace.
+            let other = interferer.clone();
+            thread::spawn(move || block_on(other.update("s", "n", |c| c.value += 100)))
+                .join()
+                .unwrap()
+                .unwrap();
+        })
+        .max_attempts(3)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UpdateConflict { attempts: 3, .. }), "{err:?}");
+    assert_eq!(calls, 3);
+    assert_eq!(counters.read("s", "n").await.unwrap().value, 300, "only the interfering writes landed");
+}
+
+/// Runs a request to completion on this thread, on a runtime of its own.
+fn block_on<F: std::future::IntoFuture>(request: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(request.into_future())
+}
+
+#[test]
+fn repositories_are_cheap_send_sync_clones() {
+    fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync_clone::<Repository<Order>>();
+    assert_send_sync_clone::<MemoryStore>();
+}
