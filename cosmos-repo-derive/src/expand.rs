@@ -105,7 +105,8 @@ fn expand(doc: &Document) -> TokenStream {
 }
 
 /// The typed-path struct: one `Field<Doc, FieldType>` per stored field, with the field's own
-/// visibility, so `Order::FIELDS.total` follows the same privacy as `order.total`.
+/// visibility, so `Order::FIELDS.total` follows the same privacy as `order.total`. Paths a
+/// program never uses are not dead code worth a warning, hence the `allow`.
 fn fields_struct(doc: &Document, krate: &Path, fields_ident: &syn::Ident) -> TokenStream {
     let (vis, ident, generics) = (doc.vis, doc.ident, doc.generics);
     let (_, ty_generics, where_clause) = generics.split_for_impl();
@@ -125,6 +126,7 @@ fn fields_struct(doc: &Document, krate: &Path, fields_ident: &syn::Ident) -> Tok
     });
     quote! {
         #[doc = #struct_doc]
+        #[allow(dead_code)]
         #vis struct #fields_ident #generics #where_clause {
             #(#fields,)*
         }

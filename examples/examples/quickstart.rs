@@ -56,6 +56,9 @@ async fn run(orders: Repository<Order>) -> cosmos_repo::Result<()> {
         stored.etag.as_ref().map_or("-", Etag::as_str),
     );
     let read = orders.read("contoso", "o-100").await?;
-    println!("read back {}: status {}, total {}", read.id, read.status, read.total);
+    println!(
+        "read back {}: status {}, total {}",
+        read.id, read.status, read.total
+    );
     Ok(())
 }

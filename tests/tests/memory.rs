@@ -2,8 +2,8 @@
 
 use std::thread;
 
-use cosmos_repo::prelude::*;
 use cosmos_repo::MemoryStore;
+use cosmos_repo::prelude::*;
 use cosmos_repo_tests::{Counter, Order};
 
 cosmos_repo_tests::conformance_suite!(MemoryStore::new());
@@ -11,11 +11,35 @@ cosmos_repo_tests::conformance_suite!(MemoryStore::new());
 #[tokio::test]
 async fn each_store_starts_empty_and_clones_share() {
     let store = MemoryStore::new();
-    store.repository::<Order>().create(&Order::new("c", "o-1", 1.0)).await.unwrap();
+    store
+        .repository::<Order>()
+        .create(&Order::new("c", "o-1", 1.0))
+        .await
+        .unwrap();
     let clone = store.clone();
-    assert!(clone.repository::<Order>().find("c", "o-1").await.unwrap().is_some());
-    assert!(MemoryStore::new().repository::<Order>().find("c", "o-1").await.unwrap().is_none());
-    assert!(Repository::<Order>::in_memory().find("c", "o-1").await.unwrap().is_none());
+    assert!(
+        clone
+            .repository::<Order>()
+            .find("c", "o-1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        MemoryStore::new()
+            .repository::<Order>()
+            .find("c", "o-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        Repository::<Order>::in_memory()
+            .find("c", "o-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -49,12 +73,27 @@ async fn stored_documents_carry_system_properties() {
     let store = MemoryStore::new();
     let orders = store.repository::<Order>();
     let created = orders.create(&Order::new("c", "o-1", 1.0)).await.unwrap();
-    let raw = store.repository::<RawOrder>().read("c", "o-1").await.unwrap();
-    assert_eq!(Some(raw._etag.as_str()), created.etag.as_ref().map(Etag::as_str));
-    assert!(raw._ts > 1_700_000_000, "_ts is seconds since the epoch: {}", raw._ts);
+    let raw = store
+        .repository::<RawOrder>()
+        .read("c", "o-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        Some(raw._etag.as_str()),
+        created.etag.as_ref().map(Etag::as_str)
+    );
+    assert!(
+        raw._ts > 1_700_000_000,
+        "_ts is seconds since the epoch: {}",
+        raw._ts
+    );
     assert!(raw._self.contains(&raw._rid));
     orders.upsert(&created).await.unwrap();
-    let again = store.repository::<RawOrder>().read("c", "o-1").await.unwrap();
+    let again = store
+        .repository::<RawOrder>()
+        .read("c", "o-1")
+        .await
+        .unwrap();
     assert_eq!(again._rid, raw._rid, "a write keeps the resource id");
     assert_ne!(again._etag, raw._etag);
 }
@@ -62,7 +101,15 @@ async fn stored_documents_carry_system_properties() {
 #[tokio::test]
 async fn update_gives_up_after_max_attempts() {
     let counters = Repository::<Counter>::in_memory();
-    counters.create(&Counter { id: "n".into(), scope: "s".into(), value: 0, etag: None }).await.unwrap();
+    counters
+        .create(&Counter {
+            id: "n".into(),
+            scope: "s".into(),
+            value: 0,
+            etag: None,
+        })
+        .await
+        .unwrap();
     let mut calls = 0;
     let interferer = counters.clone();
     let err = counters
@@ -79,14 +126,24 @@ async fn update_gives_up_after_max_attempts() {
         .max_attempts(3)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::UpdateConflict { attempts: 3, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::UpdateConflict { attempts: 3, .. }),
+        "{err:?}"
+    );
     assert_eq!(calls, 3);
-    assert_eq!(counters.read("s", "n").await.unwrap().value, 300, "only the interfering writes landed");
+    assert_eq!(
+        counters.read("s", "n").await.unwrap().value,
+        300,
+        "only the interfering writes landed"
+    );
 }
 
 /// Runs a request to completion on this thread, on a runtime of its own.
 fn block_on<F: std::future::IntoFuture>(request: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(request.into_future())
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(request.into_future())
 }
 
 #[test]

@@ -48,10 +48,13 @@ pub struct MemoryStore {
     inner: Arc<Inner>,
 }
 
+/// Partition key (as JSON) -> id -> document.
+type Partitions = HashMap<String, BTreeMap<String, Value>>;
+
 #[derive(Debug, Default)]
 struct Inner {
-    /// container -> partition key (as JSON) -> id -> document.
-    containers: RwLock<HashMap<String, HashMap<String, BTreeMap<String, Value>>>>,
+    /// Container name -> its partitions.
+    containers: RwLock<HashMap<String, Partitions>>,
     /// Numbers every request; the source of etags, resource ids and activity ids.
     sequence: AtomicU64,
 }

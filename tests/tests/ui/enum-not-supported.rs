@@ -1,0 +1,8 @@
+use cosmos_repo::prelude::*;
+
+#[derive(Serialize, Deserialize, CosmosDocument)]
+enum Order {
+    Open { id: String },
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use cosmos_repo::prelude::*;
+
+#[derive(Serialize, Deserialize, CosmosDocument)]
+struct Order {
+    id: String,
+    #[partition_key]
+    customer: String,
+}
+
+fn main() {}

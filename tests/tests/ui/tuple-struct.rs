@@ -1,0 +1,6 @@
+use cosmos_repo::prelude::*;
+
+#[derive(Serialize, Deserialize, CosmosDocument)]
+struct Order(String, String);
+
+fn main() {}

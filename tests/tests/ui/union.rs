@@ -1,0 +1,9 @@
+use cosmos_repo::prelude::*;
+
+#[derive(CosmosDocument)]
+union Order {
+    id: u64,
+    total: f64,
+}
+
+fn main() {}
