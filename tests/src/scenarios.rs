@@ -8,10 +8,7 @@ use crate::{Backend, Counter, Order, Reading, Session};
 
 pub async fn create_then_read_returns_the_stored_document(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
-    let created = orders
-        .create(&Order::new("contoso", "o-1", 10.5))
-        .await
-        .unwrap();
+    let created = create_order(&orders, "contoso", "o-1", 10.5).await;
     assert!(created.etag.is_some(), "create fills the etag field");
     let read = orders.read("contoso", "o-1").await.unwrap();
     assert_eq!(
@@ -23,10 +20,7 @@ pub async fn create_then_read_returns_the_stored_document(backend: &impl Backend
 
 pub async fn duplicate_create_is_already_exists(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
-    orders
-        .create(&Order::new("contoso", "o-1", 1.0))
-        .await
-        .unwrap();
+    create_order(&orders, "contoso", "o-1", 1.0).await;
     let err = orders
         .create(&Order::new("contoso", "o-1", 2.0))
         .await
@@ -79,14 +73,8 @@ pub async fn missing_document_is_not_found(backend: &impl Backend) {
 
 pub async fn same_id_lives_in_two_partitions(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
-    orders
-        .create(&Order::new("contoso", "o-1", 1.0))
-        .await
-        .unwrap();
-    orders
-        .create(&Order::new("fabrikam", "o-1", 2.0))
-        .await
-        .unwrap();
+    create_order(&orders, "contoso", "o-1", 1.0).await;
+    create_order(&orders, "fabrikam", "o-1", 2.0).await;
     assert_eq!(orders.read("contoso", "o-1").await.unwrap().total, 1.0);
     assert_eq!(orders.read("fabrikam", "o-1").await.unwrap().total, 2.0);
     orders.delete("contoso", "o-1").await.unwrap();
@@ -100,10 +88,7 @@ pub async fn same_id_lives_in_two_partitions(backend: &impl Backend) {
 pub async fn etag_changes_on_every_write(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
     let mut seen = Vec::new();
-    let created = orders
-        .create(&Order::new("contoso", "o-1", 1.0))
-        .await
-        .unwrap();
+    let created = create_order(&orders, "contoso", "o-1", 1.0).await;
     seen.push(created.etag.clone().unwrap());
     let upserted = orders.upsert(&created).await.unwrap();
     seen.push(upserted.etag.clone().unwrap());
@@ -132,10 +117,7 @@ pub async fn etag_changes_on_every_write(backend: &impl Backend) {
 
 pub async fn stale_replace_is_precondition_failed(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
-    let first = orders
-        .create(&Order::new("contoso", "o-1", 1.0))
-        .await
-        .unwrap();
+    let first = create_order(&orders, "contoso", "o-1", 1.0).await;
     let mut winner = first.clone();
     winner.total = 2.0;
     orders.replace(&winner).await.unwrap();
@@ -157,10 +139,7 @@ pub async fn stale_replace_is_precondition_failed(backend: &impl Backend) {
 
 pub async fn replace_overrides(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
-    let stale = orders
-        .create(&Order::new("contoso", "o-1", 1.0))
-        .await
-        .unwrap();
+    let stale = create_order(&orders, "contoso", "o-1", 1.0).await;
     let current = orders.upsert(&stale).await.unwrap();
     let mut doc = stale.clone();
     doc.total = 5.0;
@@ -208,10 +187,7 @@ pub async fn upsert_creates_then_overwrites(backend: &impl Backend) {
 
 pub async fn delete_removes_and_respects_if_match(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
-    let stale = orders
-        .create(&Order::new("contoso", "o-1", 1.0))
-        .await
-        .unwrap();
+    let stale = create_order(&orders, "contoso", "o-1", 1.0).await;
     let current = orders.upsert(&stale).await.unwrap();
     let err = orders
         .delete("contoso", "o-1")
@@ -233,10 +209,7 @@ pub async fn delete_removes_and_respects_if_match(backend: &impl Backend) {
 
 pub async fn update_applies_the_change_and_returns_the_stored_document(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
-    orders
-        .create(&Order::new("contoso", "o-1", 1.0))
-        .await
-        .unwrap();
+    create_order(&orders, "contoso", "o-1", 1.0).await;
     let updated = orders
         .update("contoso", "o-1", |o| o.total *= 10.0)
         .await
@@ -247,10 +220,7 @@ pub async fn update_applies_the_change_and_returns_the_stored_document(backend: 
 
 pub async fn update_refuses_to_change_the_key(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
-    orders
-        .create(&Order::new("contoso", "o-1", 1.0))
-        .await
-        .unwrap();
+    create_order(&orders, "contoso", "o-1", 1.0).await;
     let err = orders
         .update("contoso", "o-1", |o| o.customer_id = "fabrikam".into())
         .await
@@ -376,4 +346,17 @@ pub async fn metadata_comes_with_every_response(backend: &impl Backend) {
     assert_eq!(read.etag, created.etag);
     let deleted = orders.delete("contoso", "o-1").with_meta().await.unwrap();
     assert!(deleted.activity_id.is_some());
+}
+
+/// Creates an order that a scenario starts from, returning it as stored.
+async fn create_order(
+    orders: &Repository<Order>,
+    customer_id: &str,
+    id: &str,
+    total: f64,
+) -> Order {
+    orders
+        .create(&Order::new(customer_id, id, total))
+        .await
+        .unwrap()
 }
