@@ -1,8 +1,27 @@
 #!/usr/bin/env bash
-# Runs every check the project has: formatting, lints, and all tests (unit, doc, compile-fail,
-# behaviour). Needs only the Rust toolchain; cargo fetches the crates.
+# Runs every check the project has: formatting, lints, all tests (unit, doc, compile-fail, the
+# conformance suite on the embedded store and on a local Cosmos DB-compatible server, offline
+# auth tests) and the quickstart on both stores. Installs what it needs: crates through cargo,
+# the local server through npm ci (scripts/local-server.sh). A server that does not start fails
+# the run. With COSMOS_EMULATOR_ENDPOINT set (e.g. https://localhost:8081/ for the official
+# emulator in Docker) the suite also runs against that emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== local Cosmos DB server"
+server_log="$(mktemp)"
+./scripts/local-server.sh --port 0 >"$server_log" &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true; rm -f "$server_log"' EXIT
+for _ in $(seq 1 600); do
+    grep -q '"endpoint"' "$server_log" && break
+    kill -0 "$server_pid" 2>/dev/null || { echo "the local server failed to start" >&2; exit 1; }
+    sleep 0.1
+done
+COSMOS_TEST_ENDPOINT="$(sed -n 's/.*"endpoint":"\([^"]*\)".*/\1/p' "$server_log")"
+[[ -n "$COSMOS_TEST_ENDPOINT" ]] || { echo "the local server did not start within 60 s" >&2; exit 1; }
+export COSMOS_TEST_ENDPOINT
+echo "listening on $COSMOS_TEST_ENDPOINT"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -13,5 +32,15 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
 
-echo "== quickstart"
+if [[ -n "${COSMOS_EMULATOR_ENDPOINT:-}" ]]; then
+    echo "== conformance suite on the emulator at $COSMOS_EMULATOR_ENDPOINT"
+    cargo test -p cosmos-repo-tests --test emulator -- --ignored
+fi
+
+echo "== quickstart, embedded store"
 cargo run --quiet -p examples --example quickstart
+
+echo "== quickstart, local server"
+COSMOS_ENDPOINT="$COSMOS_TEST_ENDPOINT" COSMOS_DATABASE=quickstart \
+    COSMOS_KEY="C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU9DXjfvwYIhYlTPQ0byOWrXH2dw6tgYrDnThZ9HXp3Acv+Ww==" \
+    cargo run --quiet -p examples --example quickstart

@@ -106,6 +106,32 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
+    /// The configured database does not exist in the account.
+    #[error(
+        "database `{database}` does not exist in the account; create it (`az cosmosdb sql database create --account-name <account> --resource-group <resource-group> --name {database}`) or fix COSMOS_DATABASE"
+    )]
+    DatabaseNotFound {
+        /// The database name.
+        database: String,
+        /// The service's error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A document type's container does not exist in the database.
+    #[error(
+        "container `{container}` does not exist in database `{database}`; create it with the model's partition key (`az cosmosdb sql container create --account-name <account> --resource-group <resource-group> --database-name {database} --name {container} --partition-key-path <path>`), or on an emulator call `Cosmos::ensure_container`"
+    )]
+    ContainerNotFound {
+        /// The database searched.
+        database: String,
+        /// The container name.
+        container: String,
+        /// The service's error.
+        #[source]
+        source: BoxError,
+    },
+
     /// The configuration is missing or wrong; the message names the setting and a valid value.
     #[error("invalid configuration: {message}")]
     Config {

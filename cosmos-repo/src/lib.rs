@@ -58,24 +58,36 @@
 #![warn(missing_docs)]
 
 mod concurrency;
+#[cfg(feature = "cosmos")]
+mod config;
 mod document;
 mod error;
+#[cfg(feature = "cosmos")]
+mod identity;
 pub mod key;
 pub mod prelude;
 pub mod query;
 mod repository;
 mod response;
+#[cfg(feature = "cosmos")]
+mod sdk;
 mod store;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use concurrency::Etag;
+#[cfg(feature = "cosmos")]
+pub use config::{CosmosConfig, CosmosConfigBuilder, EMULATOR_KEY};
 pub use document::CosmosDocument;
 pub use error::{Error, Result};
+#[cfg(feature = "cosmos")]
+pub use identity::Credential;
 pub use key::PartitionKey;
 pub use repository::{Delete, Read, Replace, Repository, Update, Write};
 pub use response::Response;
+#[cfg(feature = "cosmos")]
+pub use sdk::Cosmos;
 pub use store::MemoryStore;
 
 #[cfg(feature = "derive")]

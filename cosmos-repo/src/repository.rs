@@ -283,9 +283,28 @@ impl<T: CosmosDocument> Repository<T> {
     async fn write(&self, doc: &T, mode: WriteMode<'_>) -> Result<Response<T>> {
         let partition_key = doc.partition_key();
         let key = self.key(&partition_key, doc.id());
+        validate_id(key.id)?;
         let body = encode(doc)?;
         decode(self.store.write(key, body, mode).await?)
     }
+}
+
+/// Cosmos DB's rules for a document id.
+fn validate_id(id: &str) -> Result<()> {
+    let problem = if id.is_empty() {
+        "a document id cannot be empty".to_owned()
+    } else if id.chars().count() > 255 {
+        "a document id has at most 255 characters".to_owned()
+    } else if let Some(bad) = id.chars().find(|c| matches!(c, '/' | '\\' | '?' | '#')) {
+        format!(
+            "a document id cannot contain `{bad}` (Cosmos DB forbids `/`, `\\`, `?` and `#` in ids)"
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::BadRequest {
+        message: format!("{problem}, but got {id:?}"),
+    })
 }
 
 /// Serializes a document for a store.

@@ -6,25 +6,60 @@
 //! cargo run -p examples --example quickstart
 //! ```
 //!
-//! It says which store it uses. Connecting to Cosmos DB from `COSMOS_ENDPOINT` is not in this
-//! release yet; with the variable set, the example stops with an error saying so rather than
-//! silently using the embedded store.
+//! With `COSMOS_ENDPOINT` set it connects to Cosmos DB, configured only from the environment
+//! (`COSMOS_DATABASE` too, `COSMOS_CONTAINER` optionally), passwordless with a managed identity in
+//! Azure or `az login` on a developer machine (see `cosmos_repo::Credential` for the order):
+//!
+//! ```sh
+//! COSMOS_ENDPOINT=https://myaccount.documents.azure.com:443/ COSMOS_DATABASE=shop \
+//!     cargo run -p examples --example quickstart
+//! ```
+//!
+//! On an emulator (the official one, or `./scripts/local-server.sh`) it creates the database
+//! and container if needed; elsewhere it only checks they exist, as an identity with a
+//! data-plane role cannot create them:
+//!
+//! ```sh
+//! COSMOS_ENDPOINT=https://127.0.0.1:8081/ COSMOS_DATABASE=quickstart \
+//!     COSMOS_KEY=C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU9DXjfvwYIhYlTPQ0byOWrXH2dw6tgYrDnThZ9HXp3Acv+Ww== \
+//!     cargo run -p examples --example quickstart
+//! ```
 
 use std::process::ExitCode;
 
+use cosmos_repo::CosmosConfig;
 use cosmos_repo::prelude::*;
 use examples::Order;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    if let Ok(endpoint) = std::env::var("COSMOS_ENDPOINT") {
-        eprintln!(
-            "error: COSMOS_ENDPOINT is set ({endpoint}), but this release of cosmos-repo cannot connect to Cosmos DB yet; unset it to run on the embedded store"
-        );
-        return ExitCode::FAILURE;
+    report(async { run(repository().await?).await }.await)
+}
+
+/// The embedded store, or Cosmos DB when `COSMOS_ENDPOINT` is set.
+async fn repository() -> cosmos_repo::Result<Repository<Order>> {
+    if std::env::var_os("COSMOS_ENDPOINT").is_none() {
+        println!("store: embedded (in-memory; set COSMOS_ENDPOINT to use Cosmos DB)");
+        return Ok(Repository::in_memory());
     }
-    println!("store: embedded (in-memory; set COSMOS_ENDPOINT to use Cosmos DB)");
-    match run(Repository::<Order>::in_memory()).await {
+    let config = CosmosConfig::from_env()?;
+    println!(
+        "store: Cosmos DB at {}, database `{}`, credential {}",
+        config.endpoint(),
+        config.database(),
+        config.credential().name()
+    );
+    let cosmos = config.connect().await?;
+    if config.is_emulator() {
+        cosmos.ensure_container::<Order>().await?;
+    } else {
+        cosmos.verify_container::<Order>().await?;
+    }
+    Ok(cosmos.repository())
+}
+
+fn report(result: cosmos_repo::Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");

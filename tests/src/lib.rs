@@ -5,6 +5,7 @@ use cosmos_repo::prelude::*;
 use cosmos_repo::{CosmosDocument, MemoryStore};
 
 pub mod scenarios;
+pub mod server;
 
 /// A source of repositories for one scenario.
 pub trait Backend: Send + Sync {
@@ -15,6 +16,12 @@ pub trait Backend: Send + Sync {
 impl Backend for MemoryStore {
     fn repository<T: CosmosDocument>(&self) -> Repository<T> {
         MemoryStore::repository(self)
+    }
+}
+
+impl Backend for cosmos_repo::Cosmos {
+    fn repository<T: CosmosDocument>(&self) -> Repository<T> {
+        cosmos_repo::Cosmos::repository(self)
     }
 }
 
@@ -84,11 +91,13 @@ pub struct Reading {
     pub celsius: f64,
 }
 
-/// Generates one `#[tokio::test]` per scenario, each on a fresh backend from `$backend`.
+/// Generates one `#[tokio::test]` per scenario, each on a fresh backend from `$backend` (an
+/// expression evaluated inside the async test, so it may `.await`). Attributes after it, such
+/// as `#[ignore = "..."]`, go on every test.
 #[macro_export]
 macro_rules! conformance_suite {
-    ($backend:expr) => {
-        $crate::conformance_suite!(@tests $backend;
+    ($backend:expr $(, #[$attr:meta])* $(,)?) => {
+        $crate::conformance_suite!(@tests [$(#[$attr])*] $backend;
             create_then_read_returns_the_stored_document,
             duplicate_create_is_already_exists,
             concurrent_creates_of_one_id_admit_exactly_one,
@@ -110,10 +119,14 @@ macro_rules! conformance_suite {
             metadata_comes_with_every_response,
         );
     };
-    (@tests $backend:expr; $($scenario:ident,)*) => {$(
+    (@tests $attrs:tt $backend:expr; $($scenario:ident,)*) => {$(
+        $crate::conformance_suite!(@test $attrs $backend; $scenario);
+    )*};
+    (@test [$(#[$attr:meta])*] $backend:expr; $scenario:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $(#[$attr])*
         async fn $scenario() {
             $crate::scenarios::$scenario(&$backend).await;
         }
-    )*};
+    };
 }

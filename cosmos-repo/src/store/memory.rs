@@ -18,7 +18,8 @@ use crate::response::Response;
 /// - Documents are stored as JSON with the system properties Cosmos DB adds (`_rid`, `_self`,
 ///   `_etag`, `_attachments`, `_ts`); `_etag` changes on every write.
 /// - 404, 409 and 412 arise exactly where Cosmos DB gives them, and ids are validated as Cosmos
-///   DB validates them (1 to 255 characters, none of `/`, `\`, `?`, `#`).
+///   DB validates them (1 to 255 characters, none of `/`, `\`, `?`, `#`; the repository checks
+///   them before any store sees them).
 /// - Partitions are kept apart: one id may exist under two partition keys.
 /// - Containers spring into being on first use (Cosmos DB answers 404 for a missing container).
 /// - Every operation yields to the executor once, as a network call would, so concurrent code
@@ -89,7 +90,6 @@ impl Store for MemoryStore {
         mode: WriteMode<'_>,
     ) -> Result<Response<Value>> {
         yield_now().await;
-        validate_id(key.id)?;
         let Value::Object(body) = &mut item else {
             return Err(Error::BadRequest {
                 message: "a document must be a JSON object".to_owned(),
@@ -194,22 +194,4 @@ fn stamp(body: &mut Map<String, Value>, container: &str, rid: Value, etag: &Etag
     body.insert("_etag".to_owned(), Value::from(etag.as_str()));
     body.insert("_attachments".to_owned(), Value::from("attachments/"));
     body.insert("_ts".to_owned(), Value::from(seconds));
-}
-
-/// Cosmos DB's rules for a document id.
-fn validate_id(id: &str) -> Result<()> {
-    let problem = if id.is_empty() {
-        "a document id cannot be empty".to_owned()
-    } else if id.chars().count() > 255 {
-        "a document id has at most 255 characters".to_owned()
-    } else if let Some(bad) = id.chars().find(|c| matches!(c, '/' | '\\' | '?' | '#')) {
-        format!(
-            "a document id cannot contain `{bad}` (Cosmos DB forbids `/`, `\\`, `?` and `#` in ids)"
-        )
-    } else {
-        return Ok(());
-    };
-    Err(Error::BadRequest {
-        message: format!("{problem}, but got {id:?}"),
-    })
 }

@@ -1,0 +1,511 @@
+//! Real Cosmos DB through `azure_data_cosmos`: the [`Cosmos`] handle and the SDK store. This is
+//! the only module that calls the SDK, whose API changed in every 0.x release.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use azure_core::http::StatusCode;
+use azure_data_cosmos::clients::{ContainerClient, DatabaseClient};
+use azure_data_cosmos::models::{ContainerProperties, PartitionKeyDefinition};
+use azure_data_cosmos::options::{
+    BinaryEncodingOptions, ConnectionPoolOptions, ContentResponseOnWrite, ItemWriteOptions,
+    OperationOptionsBuilder, Precondition, Region, ServerCertificateValidation,
+};
+use azure_data_cosmos::{
+    AccountEndpoint, AccountReference, CosmosClient, CosmosError, CosmosRuntime, RoutingStrategy,
+};
+use serde_json::Value;
+
+use crate::concurrency::Etag;
+use crate::config::CosmosConfig;
+use crate::document::CosmosDocument;
+use crate::error::{Error, Result};
+use crate::identity::{CachedCredential, Credential};
+use crate::key::{PartitionKey, PartitionKeyValue};
+use crate::repository::Repository;
+use crate::response::Response;
+use crate::store::{ItemKey, Store, WriteMode};
+
+/// A connection to one database of a Cosmos DB account (or an emulator), made by
+/// [`CosmosConfig::connect`]. Cheap to clone; clones share the connection.
+///
+/// # Examples
+///
+/// ```no_run
+/// use cosmos_repo::prelude::*;
+/// use cosmos_repo::CosmosConfig;
+///
+/// #[derive(Debug, Serialize, Deserialize, CosmosDocument)]
+/// #[cosmos(container = "orders")]
+/// struct Order {
+///     #[id]
+///     id: String,
+///     #[partition_key]
+///     customer: String,
+/// }
+///
+/// # async fn run() -> cosmos_repo::Result<()> {
+/// let cosmos = CosmosConfig::from_env()?.connect().await?;
+/// cosmos.verify_container::<Order>().await?;
+/// let orders = cosmos.repository::<Order>();
+/// let order = orders.read("contoso", "o-100").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Cosmos {
+    store: Arc<CosmosStore>,
+}
+
+impl Cosmos {
+    pub(crate) async fn connect(config: CosmosConfig) -> Result<Cosmos> {
+        let credential = config.credential().token_credential()?;
+        let client = connect_client(&config, credential.clone()).await?;
+        Ok(Cosmos {
+            store: Arc::new(CosmosStore {
+                database: client.database_client(config.database().to_owned()),
+                client,
+                containers: Mutex::default(),
+                credential,
+                config,
+            }),
+        })
+    }
+
+    /// A repository of `T` in its container (`T::CONTAINER`, or the configured container when
+    /// `COSMOS_CONTAINER` is set). Container clients are made on first use and reused.
+    pub fn repository<T: CosmosDocument>(&self) -> Repository<T> {
+        let repository = Repository::from_store(self.store.clone());
+        match self.store.config.container() {
+            Some(container) => repository.with_container(container),
+            None => repository,
+        }
+    }
+
+    /// The configuration this connection was made from.
+    pub fn config(&self) -> &CosmosConfig {
+        &self.store.config
+    }
+
+    /// Checks that `T`'s container exists and is partitioned by `T::PARTITION_KEY_PATHS`.
+    /// This is the start-up check for Microsoft Entra ID, under which data-plane roles cannot
+    /// create containers.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DatabaseNotFound`] or [`Error::ContainerNotFound`] when one is missing,
+    /// [`Error::Config`] when the container's partition key differs from the model's, and the
+    /// auth errors of [`CosmosConfig::connect`].
+    pub async fn verify_container<T: CosmosDocument>(&self) -> Result<()> {
+        self.store
+            .database
+            .read(None)
+            .await
+            .map_err(|e| self.store.error(e, Op::Metadata, None))?;
+        let name = self.container_name::<T>();
+        let properties = self
+            .store
+            .container(name)
+            .await?
+            .read(None)
+            .await
+            .and_then(|response| response.into_model())
+            .map_err(|e| self.store.error(e, Op::Metadata, None))?;
+        let paths: Vec<&str> = properties
+            .partition_key
+            .paths()
+            .iter()
+            .map(|p| p.as_ref())
+            .collect();
+        if paths != T::PARTITION_KEY_PATHS {
+            return Err(Error::Config {
+                message: format!(
+                    "container `{name}` is partitioned by {paths:?} but `{}` expects {:?}; point the model at another container with #[cosmos(container = \"...\")] or recreate the container with the model's partition key",
+                    std::any::type_name::<T>(),
+                    T::PARTITION_KEY_PATHS
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Creates the database and `T`'s container (partitioned by `T::PARTITION_KEY_PATHS`) if
+    /// they do not exist. Meant for emulators and key auth: Entra ID data-plane roles cannot
+    /// create them (403, sub-status 5300); use [`verify_container`](Cosmos::verify_container)
+    /// there.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] with the fix when the identity may not create them.
+    pub async fn ensure_container<T: CosmosDocument>(&self) -> Result<()> {
+        let store = &self.store;
+        if let Err(e) = store
+            .client
+            .create_database(store.config.database(), None)
+            .await
+            && !e.status().is_conflict()
+        {
+            return Err(store.error(e, Op::Create, None));
+        }
+        let paths = T::PARTITION_KEY_PATHS
+            .iter()
+            .map(|p| Cow::Owned((*p).to_owned()))
+            .collect();
+        let properties = ContainerProperties::new(
+            self.container_name::<T>().to_owned(),
+            PartitionKeyDefinition::new(paths),
+        );
+        match store.database.create_container(properties, None).await {
+            Err(e) if !e.status().is_conflict() => Err(store.error(e, Op::Create, None)),
+            _ => Ok(()),
+        }
+    }
+
+    fn container_name<T: CosmosDocument>(&self) -> &str {
+        self.store.config.container().unwrap_or(T::CONTAINER)
+    }
+}
+
+impl fmt::Debug for Cosmos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cosmos")
+            .field("config", &self.store.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the SDK client with the emulator settings in code when they apply.
+async fn connect_client(
+    config: &CosmosConfig,
+    credential: Option<Arc<CachedCredential>>,
+) -> Result<CosmosClient> {
+    let transport = |e: CosmosError| Error::Transport {
+        source: Box::new(e),
+    };
+    let endpoint: AccountEndpoint =
+        config
+            .endpoint()
+            .as_str()
+            .parse()
+            .map_err(|e: CosmosError| Error::Config {
+                message: format!(
+                    "COSMOS_ENDPOINT `{}` is not an account endpoint ({e}); use e.g. COSMOS_ENDPOINT=https://myaccount.documents.azure.com:443/",
+                    config.endpoint()
+                ),
+            })?;
+    let account = match (credential, config.credential()) {
+        (Some(token), _) => AccountReference::with_credential(endpoint, token),
+        (None, Credential::Key(key)) => {
+            AccountReference::with_authentication_key(endpoint, key.clone())
+        }
+        (None, other) => {
+            return Err(Error::Config {
+                message: format!("{} produced no token credential", other.name()),
+            });
+        }
+    };
+    let mut pool = ConnectionPoolOptions::builder();
+    let mut builder = CosmosClient::builder().with_default_operation_options(
+        OperationOptionsBuilder::new()
+            .with_content_response_on_write(ContentResponseOnWrite::Enabled)
+            .build(),
+    );
+    if config.is_emulator() {
+        pool = pool
+            .with_is_http2_allowed(false)
+            .with_server_certificate_validation(
+                ServerCertificateValidation::RequiredUnlessEmulator,
+            );
+        builder =
+            builder.with_binary_encoding_options(BinaryEncodingOptions::new().with_enabled(false));
+    }
+    let runtime = CosmosRuntime::builder()
+        .with_connection_pool(pool.build().map_err(transport)?)
+        .build()
+        .await
+        .map_err(transport)?;
+    let regions = config
+        .preferred_regions()
+        .iter()
+        .map(|r| Region::from(r.clone()))
+        .collect();
+    builder
+        .with_runtime(runtime)
+        .build(account, RoutingStrategy::PreferredRegions(regions))
+        .await
+        .map_err(|e| map_connect_error(e, config))
+}
+
+fn map_connect_error(e: CosmosError, config: &CosmosConfig) -> Error {
+    Fixes {
+        config,
+        object_id: None,
+    }
+    .map(e, Op::Metadata, None)
+}
+
+/// The store behind [`Cosmos`]: the only code that sends item requests.
+struct CosmosStore {
+    config: CosmosConfig,
+    client: CosmosClient,
+    database: DatabaseClient,
+    containers: Mutex<HashMap<String, ContainerClient>>,
+    credential: Option<Arc<CachedCredential>>,
+}
+
+impl fmt::Debug for CosmosStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CosmosStore")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CosmosStore {
+    /// The client of one container, made once and then reused.
+    async fn container(&self, name: &str) -> Result<ContainerClient> {
+        if let Some(client) = self.cached(name) {
+            return Ok(client);
+        }
+        let client = self
+            .database
+            .container_client(name.to_owned(), None)
+            .await
+            .map_err(|e| {
+                if e.status().is_not_found() {
+                    Error::ContainerNotFound {
+                        database: self.config.database().to_owned(),
+                        container: name.to_owned(),
+                        source: Box::new(e),
+                    }
+                } else {
+                    self.error(e, Op::Metadata, None)
+                }
+            })?;
+        self.containers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned(), client.clone());
+        Ok(client)
+    }
+
+    fn cached(&self, name: &str) -> Option<ContainerClient> {
+        self.containers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+
+    fn error(&self, e: CosmosError, op: Op, key: Option<ItemKey<'_>>) -> Error {
+        Fixes {
+            config: &self.config,
+            object_id: self.credential.as_ref().and_then(|c| c.object_id()),
+        }
+        .map(e, op, key)
+    }
+}
+
+fn sdk_key(key: &PartitionKey) -> Result<azure_data_cosmos::PartitionKey> {
+    let values = key
+        .values()
+        .iter()
+        .map(|value| match value {
+            PartitionKeyValue::String(s) => Ok(s.clone().into()),
+            PartitionKeyValue::Bool(b) => Ok((*b).into()),
+            PartitionKeyValue::Number(n) => (*n).try_into(),
+        })
+        .collect::<std::result::Result<Vec<azure_data_cosmos::models::PartitionKeyValue>, _>>()
+        .and_then(azure_data_cosmos::PartitionKey::try_from);
+    values.map_err(|e| Error::BadRequest {
+        message: format!("partition key {key} cannot be sent to Cosmos DB: {e}"),
+    })
+}
+
+fn item_response(
+    response: azure_data_cosmos::models::ItemResponse,
+) -> Result<Response<Option<Value>>> {
+    let headers = response.headers();
+    let charge = headers.request_charge().map_or(0.0, |c| c.value());
+    let activity_id = headers.activity_id().map(|a| a.as_str().to_owned());
+    let etag = headers.etag().map(|e| Etag::new(e.as_ref()));
+    let body = response.into_body();
+    let value = if body.is_empty() {
+        None
+    } else {
+        Some(body.into_single::<Value>().map_err(|e| Error::Transport {
+            source: Box::new(e),
+        })?)
+    };
+    Ok(Response::new(value, charge, activity_id, etag))
+}
+
+fn with_body(response: Response<Option<Value>>) -> Result<Response<Value>> {
+    response.try_map(|value| {
+        value.ok_or_else(|| Error::Unsupported {
+            message: "Cosmos DB returned no document for a write; content response on write must stay enabled".to_owned(),
+        })
+    })
+}
+
+#[async_trait]
+impl Store for CosmosStore {
+    async fn write(
+        &self,
+        key: ItemKey<'_>,
+        item: Value,
+        mode: WriteMode<'_>,
+    ) -> Result<Response<Value>> {
+        let container = self.container(key.container).await?;
+        let pk = sdk_key(key.partition_key)?;
+        let result = match mode {
+            WriteMode::Create => container.create_item(pk, key.id, item, None).await,
+            WriteMode::Upsert => container.upsert_item(pk, key.id, item, None).await,
+            WriteMode::Replace { if_match } => {
+                let options = if_match.map(|etag| {
+                    ItemWriteOptions::default()
+                        .with_precondition(Precondition::if_match(etag.as_str().to_owned()))
+                });
+                container.replace_item(pk, key.id, item, options).await
+            }
+        };
+        let response = result.map_err(|e| self.error(e, Op::Write, Some(key)))?;
+        with_body(item_response(response)?)
+    }
+
+    async fn read(&self, key: ItemKey<'_>) -> Result<Response<Value>> {
+        let container = self.container(key.container).await?;
+        let pk = sdk_key(key.partition_key)?;
+        let response = container
+            .read_item(pk, key.id, None)
+            .await
+            .map_err(|e| self.error(e, Op::Read, Some(key)))?;
+        with_body(item_response(response)?)
+    }
+
+    async fn delete(&self, key: ItemKey<'_>, if_match: Option<&Etag>) -> Result<Response<()>> {
+        let container = self.container(key.container).await?;
+        let pk = sdk_key(key.partition_key)?;
+        let options = if_match.map(|etag| {
+            ItemWriteOptions::default()
+                .with_precondition(Precondition::if_match(etag.as_str().to_owned()))
+        });
+        let response = container
+            .delete_item(pk, key.id, options)
+            .await
+            .map_err(|e| self.error(e, Op::Write, Some(key)))?;
+        item_response(response)?.try_map(|_| Ok(()))
+    }
+}
+
+/// What a request was doing, for choosing the fix of a 403.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Read,
+    Write,
+    Create,
+    Metadata,
+}
+
+/// Turns SDK errors into [`Error`]s that say what to do.
+struct Fixes<'a> {
+    config: &'a CosmosConfig,
+    object_id: Option<String>,
+}
+
+impl Fixes<'_> {
+    fn map(&self, e: CosmosError, op: Op, key: Option<ItemKey<'_>>) -> Error {
+        let status = e.status();
+        let sub_status = status.sub_status().map_or(0, |s| u32::from(s.value()));
+        match status.status_code() {
+            StatusCode::NotFound if key.is_some() => key.map(|k| k.not_found()),
+            StatusCode::Conflict if key.is_some() => key.map(|k| k.already_exists()),
+            StatusCode::PreconditionFailed if key.is_some() => key.map(|k| k.precondition_failed()),
+            _ => None,
+        }
+        .unwrap_or_else(|| match status.status_code() {
+            StatusCode::Unauthorized => Error::Unauthorized {
+                sub_status,
+                fix: self.unauthorized_fix(sub_status),
+                source: Some(Box::new(e)),
+            },
+            StatusCode::Forbidden => Error::Forbidden {
+                sub_status,
+                fix: self.forbidden_fix(sub_status, op),
+                source: Some(Box::new(e)),
+            },
+            StatusCode::TooManyRequests => Error::Throttled {
+                retry_after: e
+                    .response()
+                    .and_then(|r| r.headers().retry_after_ms)
+                    .map(Duration::from_millis),
+                source: Some(Box::new(e)),
+            },
+            StatusCode::NotFound if op == Op::Metadata => Error::DatabaseNotFound {
+                database: self.config.database().to_owned(),
+                source: Box::new(e),
+            },
+            StatusCode::BadRequest => Error::BadRequest {
+                message: e.to_string(),
+            },
+            _ => Error::Transport {
+                source: Box::new(e),
+            },
+        })
+    }
+
+    fn unauthorized_fix(&self, sub_status: u32) -> String {
+        let credential = self.config.credential();
+        match sub_status {
+            20402 => format!(
+                "{} could not get a token: {}",
+                credential.name(),
+                credential.token_failure_fix()
+            ),
+            5202 | 5203 => "key (local) authentication is disabled on this account; unset COSMOS_KEY and use Microsoft Entra ID: a managed identity (or `az login` on a developer machine) with a Cosmos DB data-plane role".to_owned(),
+            5007 => "the token was issued by another tenant than the account's; set AZURE_TENANT_ID to the account's tenant (e.g. `az login --tenant <tenant-id>` on a developer machine)".to_owned(),
+            5008 | 5009 => "the token has the wrong audience or scope for Cosmos DB; a credential must request `https://cosmos.azure.com/.default` (custom credentials: check the scope they ask for) and come from the account's tenant (AZURE_TENANT_ID)".to_owned(),
+            5005 | 5006 => "the token is not valid at this time; check the machine's clock, and sign in again (`az login`) if it comes from a developer tool".to_owned(),
+            _ if matches!(credential, Credential::Key(_)) => "the account key was rejected; set COSMOS_KEY to the account's primary or secondary key, or better, use Microsoft Entra ID".to_owned(),
+            _ => format!(
+                "the request's credentials ({}) were rejected; {}",
+                credential.name(),
+                credential.token_failure_fix()
+            ),
+        }
+    }
+
+    fn forbidden_fix(&self, sub_status: u32, op: Op) -> String {
+        let account = self
+            .config
+            .endpoint()
+            .host_str()
+            .and_then(|host| host.split('.').next())
+            .unwrap_or("<account-name>");
+        let principal = self.object_id.as_deref().unwrap_or(
+            "<object id of the identity: `az ad signed-in-user show --query id -o tsv` for you, `az identity show -n <name> -g <group> --query principalId -o tsv` for a managed identity>",
+        );
+        let assign = |role: &str| {
+            format!(
+                "az cosmosdb sql role assignment create --account-name {account} --resource-group <resource-group> --scope / --principal-id {principal} --role-definition-id {role}"
+            )
+        };
+        const CONTRIBUTOR: &str = "00000000-0000-0000-0000-000000000002";
+        const READER: &str = "00000000-0000-0000-0000-000000000001";
+        match (sub_status, op) {
+            (5300, _) | (_, Op::Create) => "creating databases and containers is a control-plane operation that Cosmos DB data-plane roles do not grant; create them with `az cosmosdb sql container create` (or Bicep/Terraform) and have the app call `verify_container` instead of `ensure_container`".to_owned(),
+            (5301..=5306, Op::Write) => format!(
+                "the identity may not write documents here: it has no data-plane role, or only Cosmos DB Built-in Data Reader ({READER}); assign Cosmos DB Built-in Data Contributor: `{}` (Azure RBAC roles such as Contributor do not grant data access)",
+                assign(CONTRIBUTOR)
+            ),
+            (5301..=5306, _) => format!(
+                "the identity has no Cosmos DB data-plane role on this account; assign one: `{}` (Data Contributor; use {READER} for read-only Data Reader; Azure RBAC roles such as Contributor or Owner do not grant data access)",
+                assign(CONTRIBUTOR)
+            ),
+            _ => "the request was refused; if it names a firewall or network, allow this client's network on the account (`az cosmosdb update --ip-range-filter` or a private endpoint)".to_owned(),
+        }
+    }
+}

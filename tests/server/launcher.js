@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// Starts @vercel/cosmosdb-server on 127.0.0.1 over TLS for cosmos-repo's tests, with fixes for
+// what azure_data_cosmos needs from it (see ../README.md, "Local server"):
+//
+// 1. Partition key range ids are sent as numbers; the SDK wants strings (503/20305 otherwise).
+// 2. A point read, replace or delete of a missing id fails with 500 "Cannot read properties of
+//    undefined"; Cosmos DB answers 404 NotFound.
+// 3. A query scoped to one partition is refused with 400 "missing partition keys" unless its SQL
+//    names the key; the SDK scopes by header instead. The launcher marks such queries as
+//    cross-partition so they run. The server does not filter by that header, so cosmos-repo also
+//    puts the partition-key predicate in WHERE.
+// 4. Documents are told apart by the first partition key path only, and a key of 0, false or ""
+//    is taken for the id; hierarchical keys then collide. The launcher keys documents by the
+//    JSON array of every path's value, as the SDK sends it in x-ms-documentdb-partitionkey.
+//
+// Usage: node launcher.js [--port N] [--max-seconds S]
+// With COSMOS_SERVER_LOG=1 it logs each request and its status to stderr.
+// Prints one line `{"endpoint":"https://127.0.0.1:N/"}` once it accepts connections. It stops by
+// itself after --max-seconds (default 3600) or when the process that started it exits.
+
+"use strict";
+
+const { createHttpsServer } = require("@vercel/cosmosdb-server");
+const Documents = require("@vercel/cosmosdb-server/lib/account/documents").default;
+const getValue = require("@vercel/cosmosdb-server/lib/utils/get-value").default;
+const partitionHeader = require("@vercel/cosmosdb-server/lib/utils/get-partition-from-header");
+
+function parseArgs(argv) {
+  const args = { port: 0, maxSeconds: 3600 };
+  for (let i = 0; i < argv.length; i += 1) {
+    const value = Number(argv[i + 1]);
+    if (argv[i] === "--port" && Number.isInteger(value)) {
+      args.port = value;
+      i += 1;
+    } else if (argv[i] === "--max-seconds" && value > 0) {
+      args.maxSeconds = value;
+      i += 1;
+    } else {
+      console.error(`unknown or invalid argument: ${argv[i]}`);
+      console.error("usage: node launcher.js [--port N] [--max-seconds S]");
+      process.exit(2);
+    }
+  }
+  return args;
+}
+
+const NOT_FOUND = JSON.stringify({
+  code: "NotFound",
+  message: "Entity with the specified id does not exist in the system.",
+});
+
+// Rewrites a finished JSON response body before it is sent.
+function rewriteBody(req, res, body) {
+  const isDocument = /\/docs\/[^/]+\/?$/.test(req.url);
+  if (isDocument && res.statusCode === 500 && body.includes("Cannot read properties of undefined")) {
+    res.statusCode = 404;
+    return NOT_FOUND;
+  }
+  if (req.method === "GET" && /\/pkranges\/?$/.test(req.url) && res.statusCode === 200) {
+    const parsed = JSON.parse(body);
+    for (const range of parsed.PartitionKeyRanges || []) {
+      range.id = String(range.id);
+    }
+    return JSON.stringify(parsed);
+  }
+  return body;
+}
+
+// Fix 4: one canonical partition string, the JSON array of all key values, both for stored
+// documents and for the request header.
+function keyDocumentsByFullPartitionKey() {
+  const parseHeader = partitionHeader.parsePartitionKey;
+  partitionHeader.parsePartitionKey = (header, id) => {
+    let values;
+    try {
+      values = JSON.parse(header);
+    } catch (error) {
+      return parseHeader(header, id);
+    }
+    values = Array.isArray(values) ? values : [values];
+    const isKey = values.length > 0 && values.every(v => v === null || typeof v !== "object");
+    return isKey ? JSON.stringify(values) : parseHeader(header, id);
+  };
+  const getPartition = Documents.prototype._getPartition;
+  Documents.prototype._getPartition = function canonicalPartition(data) {
+    const paths = (this._partitionKeyPath || []).filter(path => path !== "/_partitionKey");
+    if (paths.length === 0) return getPartition.call(this, data);
+    return JSON.stringify(paths.map(path => getValue(path.slice(1).split("/"), data)));
+  };
+}
+
+function fix(req, res) {
+  const isQuery = String(req.headers["content-type"] || "").startsWith("application/query+json");
+  if (isQuery && req.headers["x-ms-documentdb-query-enablecrosspartition"] === undefined) {
+    req.headers["x-ms-documentdb-query-enablecrosspartition"] = "true";
+  }
+  const end = res.end.bind(res);
+  res.end = (chunk, ...rest) => {
+    if (process.env.COSMOS_SERVER_LOG === "1") {
+      console.error(`${req.method} ${req.url} -> ${res.statusCode} ${String(chunk || "").slice(0, 200)}`);
+    }
+    if (typeof chunk === "string" && chunk.length > 0) {
+      const body = rewriteBody(req, res, chunk);
+      res.setHeader("content-length", Buffer.byteLength(body));
+      return end(body, ...rest);
+    }
+    return end(chunk, ...rest);
+  };
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  keyDocumentsByFullPartitionKey();
+  const server = createHttpsServer({ keepAlive: true });
+  const handlers = server.listeners("request");
+  server.removeAllListeners("request");
+  server.on("request", (req, res) => {
+    fix(req, res);
+    for (const handler of handlers) handler.call(server, req, res);
+  });
+
+  server.listen(args.port, "127.0.0.1", () => {
+    const { port } = server.address();
+    console.log(JSON.stringify({ endpoint: `https://127.0.0.1:${port}/` }));
+  });
+
+  const stop = () => {
+    server.close();
+    process.exit(0);
+  };
+  setTimeout(stop, args.maxSeconds * 1000);
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 1000);
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main();

@@ -1,0 +1,92 @@
+//! Connections to Cosmos DB-compatible servers for the conformance suite: the local
+//! `@vercel/cosmosdb-server` (started by `scripts/test.sh`, or by the first test that needs it)
+//! and, when `COSMOS_EMULATOR_ENDPOINT` is set, the official emulator.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use cosmos_repo::{Cosmos, CosmosConfig, Credential, EMULATOR_KEY};
+
+use crate::{Counter, Order, Reading, Session};
+
+/// The local server's endpoint: `COSMOS_TEST_ENDPOINT` when the test script started one, else a
+/// server this process starts once (it stops when the process exits).
+///
+/// # Panics
+///
+/// When the server cannot be started: a missing server fails the suite, it never skips it.
+pub fn local_endpoint() -> String {
+    /// The endpoint, and the server when this process started it (it exits with the process).
+    static SERVER: OnceLock<(String, Option<Child>)> = OnceLock::new();
+    SERVER
+        .get_or_init(|| match std::env::var("COSMOS_TEST_ENDPOINT") {
+            Ok(endpoint) => (endpoint, None),
+            Err(_) => {
+                let (endpoint, child) = start_server();
+                (endpoint, Some(child))
+            }
+        })
+        .0
+        .clone()
+}
+
+fn start_server() -> (String, Child) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("server");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "the local Cosmos DB server is not installed: run ./scripts/test.sh, or `npm ci --prefix tests/server`"
+    );
+    let mut child = Command::new("node")
+        .arg("launcher.js")
+        .args(["--max-seconds", "1800"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not run `node` to start the local server: {e}"));
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("reading the launcher's first line");
+    let ready: serde_json::Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("the launcher said {line:?} instead of its endpoint: {e}"));
+    let endpoint = ready["endpoint"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no endpoint in {line:?}"))
+        .to_owned();
+    (endpoint, child)
+}
+
+/// Connects to `endpoint` with the emulator key, in a database no other test uses, with the
+/// containers of every test document created.
+pub async fn fresh_database(endpoint: &str) -> Cosmos {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let database = format!(
+        "t{}-{}-{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let cosmos = CosmosConfig::builder()
+        .endpoint(endpoint)
+        .database(&database)
+        .credential(Credential::Key(EMULATOR_KEY.into()))
+        .emulator(true)
+        .build_from(|_| None)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("cannot use the server at {endpoint}: {e:?}"));
+    cosmos.ensure_container::<Order>().await.unwrap();
+    cosmos.ensure_container::<Counter>().await.unwrap();
+    cosmos.ensure_container::<Session>().await.unwrap();
+    cosmos.ensure_container::<Reading>().await.unwrap();
+    cosmos
+}
