@@ -479,12 +479,16 @@ impl Fixes<'_> {
     }
 
     fn forbidden_fix(&self, sub_status: u32, op: Op) -> String {
-        let account = self
-            .config
-            .endpoint()
-            .host_str()
-            .and_then(|host| host.split('.').next())
-            .unwrap_or("<account-name>");
+        let account = match self.config.endpoint().host_str() {
+            Some(host)
+                if host != "localhost"
+                    && !host.starts_with('[')
+                    && host.parse::<std::net::IpAddr>().is_err() =>
+            {
+                host.split('.').next().unwrap_or(host)
+            }
+            _ => "<account-name>",
+        };
         let principal = self.object_id.as_deref().unwrap_or(
             "<object id of the identity: `az ad signed-in-user show --query id -o tsv` for you, `az identity show -n <name> -g <group> --query principalId -o tsv` for a managed identity>",
         );

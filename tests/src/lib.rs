@@ -4,6 +4,7 @@
 use cosmos_repo::prelude::*;
 use cosmos_repo::{CosmosDocument, MemoryStore};
 
+pub mod fake;
 pub mod scenarios;
 pub mod server;
 
