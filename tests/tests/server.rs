@@ -3,3 +3,119 @@
 use cosmos_repo_tests::server::{fresh_database, local_endpoint};
 
 cosmos_repo_tests::conformance_suite!(fresh_database(&local_endpoint()).await);
+
+// What the server does differently from Cosmos DB (tests/server/README.md), and container
+// errors, which the embedded store cannot show.
+
+use cosmos_repo::prelude::*;
+use cosmos_repo::{CosmosConfig, Credential};
+use cosmos_repo_tests::Order;
+
+#[tokio::test]
+async fn server_charges_one_request_unit() {
+    let orders = fresh_database(&local_endpoint())
+        .await
+        .repository::<Order>();
+    let created = orders
+        .create(&Order::new("contoso", "o-1", 1.0))
+        .with_meta()
+        .await
+        .unwrap();
+    let read = orders.read("contoso", "o-1").with_meta().await.unwrap();
+    assert_eq!((created.request_charge, read.request_charge), (1.0, 1.0));
+}
+
+#[tokio::test]
+async fn server_etags_are_unquoted() {
+    let orders = fresh_database(&local_endpoint())
+        .await
+        .repository::<Order>();
+    let created = orders
+        .create(&Order::new("contoso", "o-1", 1.0))
+        .await
+        .unwrap();
+    let etag = created.etag.unwrap();
+    assert!(!etag.as_str().starts_with('"'), "{etag}");
+    assert_eq!(etag.as_str().len(), 36, "a bare UUID: {etag}");
+}
+
+#[tokio::test]
+async fn server_accepts_any_key() {
+    let cosmos = fresh_database(&local_endpoint()).await;
+    let other_key = CosmosConfig::builder()
+        .endpoint(local_endpoint())
+        .database(cosmos.config().database())
+        .credential(Credential::Key("bm90IHRoZSBrZXk=".into()))
+        .build_from(|_| None)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    other_key.verify_container::<Order>().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_container_is_container_not_found() {
+    let cosmos = fresh_database(&local_endpoint()).await;
+    let err = cosmos
+        .repository::<Order>()
+        .with_container("nowhere")
+        .read("contoso", "o-1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::ContainerNotFound { container, .. } if container == "nowhere"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("ensure_container"), "{err}");
+}
+
+#[tokio::test]
+async fn verify_container_checks_database_and_partition_key() {
+    let cosmos = fresh_database(&local_endpoint()).await;
+    cosmos.verify_container::<Order>().await.unwrap();
+
+    /// Claims the `orders` container but partitions by another path.
+    #[derive(Debug, Serialize, Deserialize, CosmosDocument)]
+    #[cosmos(container = "orders")]
+    struct Misfit {
+        #[id]
+        id: String,
+        #[partition_key]
+        region: String,
+    }
+    let err = cosmos.verify_container::<Misfit>().await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains(r#"partitioned by ["/customerId"]"#) && message.contains(r#"["/region"]"#),
+        "{message}"
+    );
+
+    let elsewhere = CosmosConfig::builder()
+        .endpoint(local_endpoint())
+        .database("no-such-database")
+        .credential(Credential::Key(cosmos_repo::EMULATOR_KEY.into()))
+        .build_from(|_| None)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let err = elsewhere.verify_container::<Order>().await.unwrap_err();
+    assert!(matches!(err, Error::DatabaseNotFound { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn cosmos_container_overrides_every_type() {
+    let cosmos = fresh_database(&local_endpoint()).await;
+    let pinned = CosmosConfig::builder()
+        .endpoint(local_endpoint())
+        .database(cosmos.config().database())
+        .container("sessions")
+        .credential(Credential::Key(cosmos_repo::EMULATOR_KEY.into()))
+        .build_from(|_| None)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(pinned.repository::<Order>().container(), "sessions");
+}
