@@ -55,15 +55,20 @@ impl AsRef<str> for Etag {
 /// The default bound on attempts of [`Repository::update`](crate::Repository::update).
 pub(crate) const DEFAULT_UPDATE_ATTEMPTS: u32 = 10;
 
-/// Waits before retrying a write that lost a race: yields to the executor a random number of
-/// times, up to a bound that doubles with each attempt (capped at 64), so that writers contending
-/// for one document spread out instead of colliding again in lockstep.
-pub(crate) async fn backoff(attempt: u32) {
+/// Waits before retrying a write that lost a race, in a store without a timer: yields to the
+/// executor a random number of times, up to a bound that doubles with each attempt (capped at
+/// 64), so that writers contending for one document spread out instead of colliding again in
+/// lockstep.
+pub(crate) async fn yield_backoff(attempt: u32) {
     let spread = 1u64 << attempt.min(6);
-    let yields = RandomState::new().hash_one(attempt) % spread;
-    for _ in 0..yields {
+    for _ in 0..jitter(attempt, spread) {
         yield_now().await;
     }
+}
+
+/// A random number in `0..bound` (`bound` > 0), different on every call.
+pub(crate) fn jitter(attempt: u32, bound: u64) -> u64 {
+    RandomState::new().hash_one(attempt) % bound
 }
 
 /// Returns `Pending` once, waking itself: lets other tasks run, as awaiting I/O would.

@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::concurrency::{DEFAULT_UPDATE_ATTEMPTS, Etag, backoff};
+use crate::concurrency::{DEFAULT_UPDATE_ATTEMPTS, Etag};
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, PartitionKey};
@@ -532,7 +532,7 @@ impl<T: CosmosDocument, F: FnMut(&mut T)> Update<'_, T, F> {
                         stored.request_charge += charge;
                         return Ok(stored);
                     }
-                    Err(Error::PreconditionFailed { .. }) => backoff(attempt).await,
+                    Err(Error::PreconditionFailed { .. }) => repo.store.backoff(attempt).await,
                     Err(err) => return Err(err),
                 }
             }

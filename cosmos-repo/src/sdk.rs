@@ -20,7 +20,7 @@ use azure_data_cosmos::{
 };
 use serde_json::Value;
 
-use crate::concurrency::Etag;
+use crate::concurrency::{Etag, jitter};
 use crate::config::CosmosConfig;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
@@ -398,6 +398,14 @@ impl Store for CosmosStore {
             .await
             .map_err(|e| self.error(e, Op::Write, Some(key)))?;
         item_response(response)?.try_map(|_| Ok(()))
+    }
+
+    /// Full jitter: a random wait below 5 ms doubled per attempt, at most one second. Over the
+    /// network a lost race costs a round trip, so spreading writers out in time pays.
+    async fn backoff(&self, attempt: u32) {
+        let ceiling_ms = (5u64 << attempt.min(8)).min(1000);
+        let wait = jitter(attempt, ceiling_ms);
+        azure_core::sleep::sleep(azure_core::time::Duration::milliseconds(wait as i64)).await;
     }
 }
 

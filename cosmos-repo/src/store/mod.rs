@@ -10,7 +10,7 @@ use serde_json::Value;
 
 pub use memory::MemoryStore;
 
-use crate::concurrency::Etag;
+use crate::concurrency::{Etag, yield_backoff};
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
 use crate::response::Response;
@@ -74,4 +74,9 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     async fn read(&self, key: ItemKey<'_>) -> Result<Response<Value>>;
 
     async fn delete(&self, key: ItemKey<'_>, if_match: Option<&Etag>) -> Result<Response<()>>;
+
+    /// Waits before attempt `attempt + 1` of a write that lost a race to a concurrent writer.
+    async fn backoff(&self, attempt: u32) {
+        yield_backoff(attempt).await;
+    }
 }
