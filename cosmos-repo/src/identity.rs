@@ -347,6 +347,44 @@ mod tests {
         assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 
+    /// Issues one token; its Debug output hides it, as real credentials do.
+    struct Issuer(&'static str);
+
+    impl fmt::Debug for Issuer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("Issuer")
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl TokenCredential for Issuer {
+        async fn get_token(
+            &self,
+            _scopes: &[&str],
+            _options: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            Ok(AccessToken::new(
+                self.0,
+                OffsetDateTime::now_utc() + Duration::hours(1),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn cached_tokens_stay_out_of_debug_output() {
+        let credential = Credential::Token(Arc::new(Issuer("tok3n-value")))
+            .token_credential()
+            .unwrap()
+            .unwrap();
+        let token = credential
+            .get_token(&["https://cosmos.azure.com/.default"], None)
+            .await
+            .unwrap();
+        assert_eq!(token.token.secret(), "tok3n-value");
+        let shown = format!("{credential:?}");
+        assert!(!shown.contains("tok3n"), "{shown}");
+    }
+
     #[test]
     fn object_id_is_read_from_the_token() {
         let claims = azure_core::base64::encode_url_safe(r#"{"oid":"1111-2222","aud":"x"}"#);
