@@ -73,9 +73,9 @@ impl FakeServer {
         listener: std::net::TcpListener,
         respond: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
     ) -> FakeServer {
+        let endpoint = endpoint_of(&listener);
         listener.set_nonblocking(true).unwrap();
         let listener = TcpListener::from_std(listener).unwrap();
-        let endpoint = format!("http://{}/", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let respond: Arc<Responder> = Arc::new(respond);
         let seen = Arc::clone(&requests);
@@ -151,37 +151,50 @@ fn encode(reply: &Reply) -> Vec<u8> {
     bytes
 }
 
-/// A fake gateway for account `endpoint`: answers the account, database and container metadata
-/// the SDK needs, and `fault` for every request it returns `Some` for.
+/// A fake gateway of a one-region account: answers the account, database and container
+/// metadata the SDK needs, and `fault` for every request it returns `Some` for.
 pub fn gateway(fault: impl Fn(&Recorded) -> Option<Reply> + Send + Sync + 'static) -> FakeServer {
-    let endpoint = Arc::new(Mutex::new(String::new()));
-    let own = Arc::clone(&endpoint);
-    let server = FakeServer::start(move |request| {
-        if let Some(reply) = fault(request) {
-            return reply;
-        }
-        let endpoint = own.lock().unwrap().clone();
-        metadata(&endpoint, request)
-    });
-    *endpoint.lock().unwrap() = server.endpoint.clone();
-    server
+    let listener = loopback_listener();
+    let account = account(&[("Local", &endpoint_of(&listener))]);
+    gateway_on(listener, account, fault)
 }
 
-/// The metadata answers of a one-region account with database `db` and container `orders`
-/// partitioned by `/customerId`; 404 for anything else.
-fn metadata(endpoint: &str, request: &Recorded) -> Reply {
+/// A fake gateway on `listener` describing the account as `account` (see [`account`]).
+pub fn gateway_on(
+    listener: std::net::TcpListener,
+    account: serde_json::Value,
+    fault: impl Fn(&Recorded) -> Option<Reply> + Send + Sync + 'static,
+) -> FakeServer {
+    FakeServer::start_on(listener, move |request| {
+        fault(request).unwrap_or_else(|| metadata(&account, request))
+    })
+}
+
+/// The `http://` endpoint of a listener.
+pub fn endpoint_of(listener: &std::net::TcpListener) -> String {
+    format!("http://{}/", listener.local_addr().unwrap())
+}
+
+/// An account whose regions are `(name, endpoint)`, all readable, the first writable.
+pub fn account(regions: &[(&str, &str)]) -> serde_json::Value {
+    let locations: Vec<_> = regions
+        .iter()
+        .map(|(name, endpoint)| serde_json::json!({ "name": name, "databaseAccountEndpoint": endpoint }))
+        .collect();
+    serde_json::json!({
+        "id": "fake", "_rid": "fake", "_self": "", "_dbs": "//dbs/",
+        "writableLocations": [locations[0]], "readableLocations": locations,
+        "enableMultipleWriteLocations": false,
+        "userConsistencyPolicy": { "defaultConsistencyLevel": "Session" },
+    })
+}
+
+/// The metadata answers of `account` with database `db` and container `orders` partitioned by
+/// `/customerId`; 404 for anything else.
+fn metadata(account: &serde_json::Value, request: &Recorded) -> Reply {
     let path = request.target.split('?').next().unwrap_or_default();
-    let location = serde_json::json!([{ "name": "Local", "databaseAccountEndpoint": endpoint }]);
     match (request.method.as_str(), path.trim_end_matches('/')) {
-        ("GET", "") => Reply::json(
-            200,
-            serde_json::json!({
-                "id": "fake", "_rid": "fake", "_self": "", "_dbs": "//dbs/",
-                "writableLocations": location, "readableLocations": location,
-                "enableMultipleWriteLocations": false,
-                "userConsistencyPolicy": { "defaultConsistencyLevel": "Session" },
-            }),
-        ),
+        ("GET", "") => Reply::json(200, account.clone()),
         ("GET", "/dbs/db") => Reply::json(
             200,
             serde_json::json!({ "id": "db", "_rid": "gAABAA==", "_self": "dbs/gAABAA==/", "_etag": "\"1\"" }),

@@ -225,3 +225,43 @@ async fn throttling_carries_the_retry_after() {
         other => panic!("expected Throttled, got {other:?}"),
     }
 }
+
+/// COSMOS_PREFERRED_REGIONS reaches the SDK's routing: reads go to the first preferred region.
+#[tokio::test]
+async fn preferred_regions_route_reads() {
+    let (west, north) = (fake::loopback_listener(), fake::loopback_listener());
+    let (west_endpoint, north_endpoint) = (fake::endpoint_of(&west), fake::endpoint_of(&north));
+    let account = fake::account(&[
+        ("West Europe", &west_endpoint),
+        ("North Europe", &north_endpoint),
+    ]);
+    let west = fake::gateway_on(west, account.clone(), |_| None);
+    let north = fake::gateway_on(north, account, |_| None);
+    let reads = |gateway: &FakeServer| {
+        gateway
+            .requests()
+            .iter()
+            .filter(|r| r.target.starts_with("/dbs/db/colls/orders/docs/"))
+            .count()
+    };
+    for (preferred, expected_west, expected_north) in
+        [("North Europe", 0, 1), ("West Europe", 1, 1)]
+    {
+        let orders = CosmosConfig::builder()
+            .endpoint(&west_endpoint)
+            .database("db")
+            .credential(token_credential())
+            .build_from(|name| (name == "COSMOS_PREFERRED_REGIONS").then(|| preferred.to_owned()))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+            .repository::<Order>();
+        assert!(orders.find("contoso", "o-1").await.unwrap().is_none());
+        assert_eq!(
+            (reads(&west), reads(&north)),
+            (expected_west, expected_north),
+            "preferring {preferred}"
+        );
+    }
+}
