@@ -109,10 +109,10 @@ impl Credential {
         }
     }
 
-    /// Builds the Entra ID credential, wrapped in a cache; `None` for a key.
-    pub(crate) fn token_credential(&self) -> Result<Option<Arc<CachedCredential>>> {
+    /// Builds what signs requests: the key, or the Entra ID credential wrapped in a cache.
+    pub(crate) fn authenticator(&self) -> Result<Authenticator> {
         let inner: Arc<dyn TokenCredential> = match self {
-            Credential::Key(_) => return Ok(None),
+            Credential::Key(key) => return Ok(Authenticator::Key(key.clone())),
             Credential::ManagedIdentity { client_id } => {
                 let options = ManagedIdentityCredentialOptions {
                     user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
@@ -134,12 +134,12 @@ impl Credential {
             }
             Credential::Token(credential) => credential.clone(),
         };
-        Ok(Some(Arc::new(CachedCredential::new(inner))))
+        Ok(Authenticator::Token(Arc::new(CachedCredential::new(inner))))
     }
 
     fn build_error(&self, source: azure_core::Error) -> Error {
         Error::Unauthorized {
-            sub_status: 0,
+            sub_status: TOKEN_ACQUISITION_FAILED,
             fix: format!(
                 "could not set up {}: {}",
                 self.name(),
@@ -176,6 +176,17 @@ impl fmt::Debug for Credential {
             other => f.write_str(other.name()),
         }
     }
+}
+
+/// The sub-status of a 401 raised because no token could be had (the SDK's own code for it).
+pub(crate) const TOKEN_ACQUISITION_FAILED: u32 = 20402;
+
+/// What signs requests to Cosmos DB.
+pub(crate) enum Authenticator {
+    /// An account key.
+    Key(Secret),
+    /// An Entra ID credential with a token cache.
+    Token(Arc<CachedCredential>),
 }
 
 /// How long before expiry a cached token is renewed.
@@ -372,10 +383,11 @@ mod tests {
 
     #[tokio::test]
     async fn cached_tokens_stay_out_of_debug_output() {
-        let credential = Credential::Token(Arc::new(Issuer("tok3n-value")))
-            .token_credential()
-            .unwrap()
-            .unwrap();
+        let Ok(Authenticator::Token(credential)) =
+            Credential::Token(Arc::new(Issuer("tok3n-value"))).authenticator()
+        else {
+            panic!("a token credential authenticates with tokens");
+        };
         let token = credential
             .get_token(&["https://cosmos.azure.com/.default"], None)
             .await

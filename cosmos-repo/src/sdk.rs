@@ -24,7 +24,7 @@ use crate::concurrency::{Etag, jitter};
 use crate::config::CosmosConfig;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
-use crate::identity::{CachedCredential, Credential};
+use crate::identity::{Authenticator, CachedCredential, Credential, TOKEN_ACQUISITION_FAILED};
 use crate::key::{PartitionKey, PartitionKeyValue};
 use crate::repository::Repository;
 use crate::response::Response;
@@ -62,8 +62,12 @@ pub struct Cosmos {
 
 impl Cosmos {
     pub(crate) async fn connect(config: CosmosConfig) -> Result<Cosmos> {
-        let credential = config.credential().token_credential()?;
-        let client = connect_client(&config, credential.clone()).await?;
+        let authenticator = config.credential().authenticator()?;
+        let credential = match &authenticator {
+            Authenticator::Token(credential) => Some(Arc::clone(credential)),
+            Authenticator::Key(_) => None,
+        };
+        let client = connect_client(&config, authenticator).await?;
         Ok(Cosmos {
             store: Arc::new(CosmosStore {
                 database: client.database_client(config.database().to_owned()),
@@ -180,7 +184,7 @@ impl fmt::Debug for Cosmos {
 /// Builds the SDK client with the emulator settings in code when they apply.
 async fn connect_client(
     config: &CosmosConfig,
-    credential: Option<Arc<CachedCredential>>,
+    authenticator: Authenticator,
 ) -> Result<CosmosClient> {
     let transport = |e: CosmosError| Error::Transport {
         source: Box::new(e),
@@ -196,16 +200,9 @@ async fn connect_client(
                     config.endpoint()
                 ),
             })?;
-    let account = match (credential, config.credential()) {
-        (Some(token), _) => AccountReference::with_credential(endpoint, token),
-        (None, Credential::Key(key)) => {
-            AccountReference::with_authentication_key(endpoint, key.clone())
-        }
-        (None, other) => {
-            return Err(Error::Config {
-                message: format!("{} produced no token credential", other.name()),
-            });
-        }
+    let account = match authenticator {
+        Authenticator::Token(token) => AccountReference::with_credential(endpoint, token),
+        Authenticator::Key(key) => AccountReference::with_authentication_key(endpoint, key),
     };
     let mut pool = ConnectionPoolOptions::builder();
     let mut builder = CosmosClient::builder().with_default_operation_options(
@@ -468,7 +465,7 @@ impl Fixes<'_> {
     fn unauthorized_fix(&self, sub_status: u32) -> String {
         let credential = self.config.credential();
         match sub_status {
-            20402 => format!(
+            TOKEN_ACQUISITION_FAILED => format!(
                 "{} could not get a token: {}",
                 credential.name(),
                 credential.token_failure_fix()
