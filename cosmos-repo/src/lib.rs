@@ -54,6 +54,17 @@
 //! `.with_meta()` on it before awaiting, e.g. `orders.read("contoso", "o-100").with_meta().await`.
 //! Each request runs in a `tracing` span named `cosmos_repo` that records the operation, the
 //! container, the document id and the request charge.
+//!
+//! # Cosmos DB
+//!
+//! With the `cosmos` feature (on by default), `CosmosConfig::from_env()?.connect().await?` gives
+//! a `Cosmos` connection configured from `COSMOS_ENDPOINT` and `COSMOS_DATABASE`, passwordless
+//! through Microsoft Entra ID (managed identity, workload identity, or `az login` on a developer
+//! machine; see `Credential` for how one is chosen). `cosmos.repository::<Order>()` is the same
+//! [`Repository`] as above. At start-up, `cosmos.verify_container::<Order>()` checks the container
+//! exists with the model's partition key; on an emulator, `ensure_container` creates it. A 401 or
+//! 403 comes back as [`Error::Unauthorized`] or [`Error::Forbidden`] carrying the fix, such as the
+//! exact `az cosmosdb sql role assignment create` command for a missing data-plane role.
 
 #![warn(missing_docs)]
 
