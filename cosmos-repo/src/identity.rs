@@ -353,6 +353,18 @@ mod tests {
     }
 
     #[test]
+    fn token_failures_name_what_to_check() {
+        let fix = |credential: Credential| credential.token_failure_fix();
+        assert!(
+            fix(Credential::ManagedIdentity { client_id: None })
+                .contains("enable the system-assigned managed identity")
+        );
+        assert!(fix(Credential::WorkloadIdentity).contains("AZURE_FEDERATED_TOKEN_FILE"));
+        assert!(fix(Credential::AzureCli).contains("run `az login`"));
+        assert!(fix(Credential::AzureDeveloperCli).contains("run `azd auth login`"));
+    }
+
+    #[test]
     fn key_is_redacted_in_debug() {
         let shown = format!("{:?}", Credential::Key(Secret::new("s3cr3t-key")));
         assert!(!shown.contains("s3cr3t"), "{shown}");

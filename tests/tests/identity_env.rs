@@ -1,8 +1,9 @@
-//! The managed-identity path end to end, offline: a loopback token endpoint speaking the App
-//! Service protocol and a loopback fake gateway. azure_identity reads IDENTITY_ENDPOINT and
-//! IDENTITY_HEADER from the process environment, so this binary holds one test that sets them
-//! before any other thread exists. With IDENTITY_ENDPOINT set, the credential never turns to the
-//! instance metadata endpoint (169.254.169.254).
+//! Credentials that read the process environment, end to end and offline: managed identity
+//! against a loopback token endpoint speaking the App Service protocol, and the developer tools
+//! on a machine without `az` or `azd`, each against a loopback fake gateway. azure_identity reads
+//! IDENTITY_ENDPOINT, IDENTITY_HEADER and PATH itself, so this binary holds one test that sets
+//! them before any other thread exists. With IDENTITY_ENDPOINT set, the credential never turns to
+//! the instance metadata endpoint (169.254.169.254).
 
 use cosmos_repo::prelude::*;
 use cosmos_repo::{CosmosConfig, Credential};
@@ -13,23 +14,66 @@ const OID: &str = "99999999-8888-7777-6666-555555555555";
 const CLIENT_ID: &str = "client-123";
 
 #[test]
-fn managed_identity_reaches_cosmos_and_its_failures_are_explained() {
+fn credentials_from_the_environment_reach_cosmos_and_their_failures_are_explained() {
     let identity_listener = fake::loopback_listener();
     let identity_endpoint = format!(
         "http://{}/msi/token",
         identity_listener.local_addr().unwrap()
     );
+    let no_tools =
+        std::env::temp_dir().join(format!("cosmos-repo-no-tools-{}", std::process::id()));
+    std::fs::create_dir_all(&no_tools).unwrap();
     // SAFETY: no other thread exists yet; the runtime is built below.
     unsafe {
         std::env::set_var("IDENTITY_ENDPOINT", &identity_endpoint);
         std::env::set_var("IDENTITY_HEADER", "x");
+        std::env::set_var("PATH", &no_tools);
     }
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(scenario(identity_listener, identity_endpoint));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(managed_identity(identity_listener, identity_endpoint));
+    runtime.block_on(developer_tools_without_tools());
 }
 
-async fn scenario(identity_listener: std::net::TcpListener, identity_endpoint: String) {
+/// Without `az` and `azd`, the fix says to sign in with them.
+async fn developer_tools_without_tools() {
+    let gateway = fake::gateway(|_| None);
+    let err = CosmosConfig::builder()
+        .endpoint(&gateway.endpoint)
+        .database("db")
+        .credential(Credential::DeveloperTools)
+        .build_from(|_| None)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap_err();
+    let Error::Unauthorized {
+        sub_status, fix, ..
+    } = &err
+    else {
+        panic!("expected Unauthorized, got {err:?}");
+    };
+    assert_eq!(*sub_status, 20402);
+    assert!(fix.contains("run `az login`"), "{fix}");
+    assert!(
+        fix.contains("AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential"),
+        "{fix}"
+    );
+    let mut causes = String::new();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        causes.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    assert!(causes.contains("az not found"), "{causes}");
+    assert!(
+        gateway.requests().is_empty(),
+        "nothing is sent without a token"
+    );
+}
+
+/// A user-assigned managed identity: token request, Authorization header, cache, and the fixes
+/// for a missing role and for an identity not assigned to the resource.
+async fn managed_identity(identity_listener: std::net::TcpListener, identity_endpoint: String) {
     let token = fake::token_with_oid(OID);
     let identity = fake::identity_endpoint(identity_listener, token.clone(), CLIENT_ID);
     let gateway = fake::gateway(|request: &Recorded| {
