@@ -11,6 +11,7 @@ use crate::concurrency::{DEFAULT_UPDATE_ATTEMPTS, Etag};
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, PartitionKey};
+use crate::query::Query;
 use crate::response::Response;
 use crate::store::{ItemKey, MemoryStore, Store, WriteMode};
 
@@ -106,6 +107,15 @@ impl<T: CosmosDocument> Repository<T> {
             container: Arc::from(container.into()),
             ..self
         }
+    }
+
+    /// Starts a typed query over this repository's documents; see [`Query`].
+    pub fn query(&self) -> Query<'_, T> {
+        Query::new(self)
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
     }
 
     /// The name of the container this repository reads and writes.

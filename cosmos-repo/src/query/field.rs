@@ -1,11 +1,18 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use serde::Serialize;
+use serde_json::Value;
+
+use super::expr::{CmpOp, Expr, Path, StrOp};
+use super::filter::{Filter, OrderBy};
+
 /// The typed path of one stored field of document type `D`, whose Rust type is `V`.
 ///
 /// The derive generates one per stored field, reached through the document's `FIELDS` constant.
 /// Its name is the JSON property serde writes, so it follows `#[serde(rename)]` and
-/// `#[serde(rename_all)]`.
+/// `#[serde(rename_all)]`. Its methods build [`Filter`]s and [`OrderBy`]s whose values must be of
+/// the field's own type: `Order::FIELDS.total.eq("x")` does not compile.
 ///
 /// # Examples
 ///
@@ -21,29 +28,159 @@ use std::marker::PhantomData;
 ///     tenant_id: String,
 ///     #[serde(rename = "mail")]
 ///     email: String,
+///     age: u32,
 /// }
 ///
 /// assert_eq!(User::FIELDS.tenant_id.name(), "tenantId");
 /// assert_eq!(User::FIELDS.email.name(), "mail");
+/// let adults = User::FIELDS.age.ge(18u32).and(User::FIELDS.email.ends_with("@contoso.com"));
+/// # let _ = adults;
 /// ```
 pub struct Field<D, V> {
-    name: &'static str,
+    path: Path,
     types: PhantomData<fn() -> (D, V)>,
 }
 
 impl<D, V> Field<D, V> {
     #[doc(hidden)]
     pub const fn new(name: &'static str) -> Self {
+        Field::at(Path::root(name))
+    }
+
+    const fn at(path: Path) -> Self {
         Field {
-            name,
+            path,
             types: PhantomData,
         }
     }
 
     /// The JSON property name of the field in a stored document.
-    pub const fn name(&self) -> &'static str {
-        self.name
+    pub fn name(&self) -> &'static str {
+        self.path.segments().last().copied().unwrap_or_default()
     }
+
+    /// The property path from the document root.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The field as a sort key, smallest first.
+    pub fn asc(self) -> OrderBy<D> {
+        OrderBy::new(self.path, false)
+    }
+
+    /// The field as a sort key, largest first.
+    pub fn desc(self) -> OrderBy<D> {
+        OrderBy::new(self.path, true)
+    }
+
+    /// Documents where the field is present (`IS_DEFINED`), whatever its value.
+    pub fn is_defined(self) -> Filter<D> {
+        Filter::new(Ok(Expr::IsDefined(self.path)))
+    }
+
+    /// Documents where the field is present and `null` (`IS_NULL`).
+    pub fn is_null(self) -> Filter<D> {
+        Filter::new(Ok(Expr::IsNull(self.path)))
+    }
+}
+
+impl<D, V: Serialize> Field<D, V> {
+    fn compare(self, op: CmpOp, value: V) -> Filter<D> {
+        Filter::new(to_json(&value).map(|value| Expr::Compare(self.path, op, value)))
+    }
+
+    /// Documents where the field equals `value` (`=`).
+    #[allow(clippy::should_implement_trait)]
+    pub fn eq(self, value: impl Into<V>) -> Filter<D> {
+        self.compare(CmpOp::Eq, value.into())
+    }
+
+    /// Documents where the field has the same type as `value` and differs from it (`!=`).
+    #[allow(clippy::should_implement_trait)]
+    pub fn ne(self, value: impl Into<V>) -> Filter<D> {
+        self.compare(CmpOp::Ne, value.into())
+    }
+
+    /// Documents where the field is greater than `value` (`>`).
+    pub fn gt(self, value: impl Into<V>) -> Filter<D> {
+        self.compare(CmpOp::Gt, value.into())
+    }
+
+    /// Documents where the field is greater than or equal to `value` (`>=`).
+    pub fn ge(self, value: impl Into<V>) -> Filter<D> {
+        self.compare(CmpOp::Ge, value.into())
+    }
+
+    /// Documents where the field is less than `value` (`<`).
+    pub fn lt(self, value: impl Into<V>) -> Filter<D> {
+        self.compare(CmpOp::Lt, value.into())
+    }
+
+    /// Documents where the field is less than or equal to `value` (`<=`).
+    pub fn le(self, value: impl Into<V>) -> Filter<D> {
+        self.compare(CmpOp::Le, value.into())
+    }
+
+    /// Documents where the field equals one of `values` (`IN`); none for an empty list.
+    pub fn is_in<I>(self, values: I) -> Filter<D>
+    where
+        I: IntoIterator,
+        I::Item: Into<V>,
+    {
+        let values: Result<Vec<Value>, _> = values
+            .into_iter()
+            .map(|value| to_json(&value.into()))
+            .collect();
+        Filter::new(values.map(|values| Expr::In(self.path, values)))
+    }
+
+    /// Documents where the field lies between `low` and `high`, both included (`BETWEEN`).
+    pub fn between(self, low: impl Into<V>, high: impl Into<V>) -> Filter<D> {
+        let bounds = to_json(&low.into()).and_then(|low| Ok((low, to_json(&high.into())?)));
+        Filter::new(bounds.map(|(low, high)| Expr::Between(self.path, low, high)))
+    }
+}
+
+/// String functions, for `String` and `Option<String>` fields.
+pub trait TextField {}
+impl TextField for String {}
+impl TextField for Option<String> {}
+
+impl<D, V: TextField> Field<D, V> {
+    fn text(self, op: StrOp, needle: &str) -> Filter<D> {
+        Filter::new(Ok(Expr::Str(self.path, op, needle.to_owned())))
+    }
+
+    /// Documents where the field is a string starting with `prefix` (`STARTSWITH`).
+    pub fn starts_with(self, prefix: &str) -> Filter<D> {
+        self.text(StrOp::StartsWith, prefix)
+    }
+
+    /// Documents where the field is a string ending with `suffix` (`ENDSWITH`).
+    pub fn ends_with(self, suffix: &str) -> Filter<D> {
+        self.text(StrOp::EndsWith, suffix)
+    }
+
+    /// Documents where the field is a string containing `needle` (`CONTAINS`).
+    pub fn contains(self, needle: &str) -> Filter<D> {
+        self.text(StrOp::Contains, needle)
+    }
+}
+
+impl<D, T: Serialize> Field<D, Vec<T>> {
+    /// Documents where the field is an array with an element equal to `item`
+    /// (`ARRAY_CONTAINS`).
+    pub fn array_contains(self, item: impl Into<T>) -> Filter<D> {
+        Filter::new(to_json(&item.into()).map(|item| Expr::ArrayContains(self.path, item)))
+    }
+}
+
+fn to_json<V: Serialize>(value: &V) -> Result<Value, super::filter::Invalid> {
+    serde_json::to_value(value).map_err(|source| super::filter::Invalid {
+        type_name: std::any::type_name::<V>(),
+        source,
+    })
 }
 
 impl<D, V> Clone for Field<D, V> {
@@ -56,6 +193,6 @@ impl<D, V> Copy for Field<D, V> {}
 
 impl<D, V> fmt::Debug for Field<D, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Field").field(&self.name).finish()
+        f.debug_tuple("Field").field(&self.path.segments()).finish()
     }
 }

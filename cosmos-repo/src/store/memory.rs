@@ -4,12 +4,15 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ItemKey, Store, WriteMode};
+use super::{ItemKey, QueryRequest, Scope, Select, Store, WriteMode};
 use crate::concurrency::{Etag, yield_now};
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
+use crate::query::Page;
+use crate::query::expr::{Truth, order};
 use crate::repository::Repository;
 use crate::response::Response;
 
@@ -22,6 +25,10 @@ use crate::response::Response;
 ///   them before any store sees them).
 /// - Partitions are kept apart: one id may exist under two partition keys.
 /// - Containers spring into being on first use (Cosmos DB answers 404 for a missing container).
+/// - Queries evaluate the query builder's conditions directly, with Cosmos DB's semantics for
+///   missing properties, `null` and values of different types; results come in partition key,
+///   then id order unless sorted. A continuation is a position: documents written between pages
+///   may be seen or missed, as with Cosmos DB.
 /// - Every operation yields to the executor once, as a network call would, so concurrent code
 ///   meets the interleavings it meets against a real service.
 ///
@@ -49,8 +56,8 @@ pub struct MemoryStore {
     inner: Arc<Inner>,
 }
 
-/// Partition key (as JSON) -> id -> document.
-type Partitions = HashMap<String, BTreeMap<String, Value>>;
+/// Partition key (as JSON) -> id -> document, both ordered so queries can page by position.
+type Partitions = BTreeMap<String, BTreeMap<String, Value>>;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -173,6 +180,175 @@ impl Store for MemoryStore {
         partition.remove(key.id);
         drop(containers);
         Ok(self.response((), None))
+    }
+
+    async fn query_page(
+        &self,
+        request: QueryRequest<'_>,
+        page_size: u32,
+        continuation: Option<&str>,
+    ) -> Result<Page<Value>> {
+        yield_now().await;
+        let cursor = continuation.map(Cursor::parse).transpose()?;
+        let spec = request.spec;
+        let containers = self
+            .inner
+            .containers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let empty = Partitions::new();
+        let partitions = containers.get(request.container).unwrap_or(&empty);
+        let matches = |doc: &Value| {
+            spec.filter
+                .as_ref()
+                .is_none_or(|f| f.eval(doc) == Truth::True)
+        };
+        let page_size = page_size.max(1) as usize;
+        let offset = spec.offset.unwrap_or(0) as usize;
+        let limit = spec.limit.map_or(usize::MAX, |l| l as usize);
+
+        let (docs, next) = if spec.order_by.is_empty() {
+            let (after, taken) = match &cursor {
+                Some(Cursor::After(pk, id, taken)) => {
+                    (Some((pk.as_str(), id.as_str())), *taken as usize)
+                }
+                _ => (None, 0),
+            };
+            let mut found = in_scope(partitions, request.scope, after)
+                .filter(|(_, _, doc)| matches(doc))
+                .skip(if after.is_some() { 0 } else { offset });
+            let want = page_size.min(limit.saturating_sub(taken));
+            let page: Vec<_> = found.by_ref().take(want).collect();
+            let more = taken + page.len() < limit && found.next().is_some();
+            let next = page.last().filter(|_| more).map(|(pk, id, _)| {
+                Cursor::After((*pk).clone(), (*id).clone(), (taken + page.len()) as u64)
+            });
+            (
+                page.into_iter().map(|(_, _, doc)| doc).collect::<Vec<_>>(),
+                next,
+            )
+        } else {
+            let mut sorted: Vec<&Value> = in_scope(partitions, request.scope, None)
+                .map(|(_, _, doc)| doc)
+                .filter(|doc| matches(doc))
+                .collect();
+            sorted.sort_by(|a, b| {
+                spec.order_by
+                    .iter()
+                    .map(|(path, descending)| {
+                        let ordering = order(path.lookup(a), path.lookup(b));
+                        if *descending {
+                            ordering.reverse()
+                        } else {
+                            ordering
+                        }
+                    })
+                    .find(|ordering| ordering.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            let end = offset.saturating_add(limit).min(sorted.len());
+            let start = match cursor {
+                Some(Cursor::At(index)) => index,
+                _ => offset,
+            }
+            .min(end);
+            let stop = (start + page_size).min(end);
+            let next = (stop < end).then_some(Cursor::At(stop));
+            (sorted[start..stop].to_vec(), next)
+        };
+        let items = docs
+            .into_iter()
+            .filter_map(|doc| project(&spec.select, doc))
+            .collect();
+        drop(containers);
+        Ok(Page::new(items, next.map(|c| c.token()), 0.0))
+    }
+
+    async fn count(&self, request: QueryRequest<'_>) -> Result<Response<u64>> {
+        yield_now().await;
+        let containers = self
+            .inner
+            .containers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let count = containers.get(request.container).map_or(0, |partitions| {
+            in_scope(partitions, request.scope, None)
+                .filter(|(_, _, doc)| {
+                    request
+                        .spec
+                        .filter
+                        .as_ref()
+                        .is_none_or(|f| f.eval(doc) == Truth::True)
+                })
+                .count() as u64
+        });
+        drop(containers);
+        Ok(self.response(count, None))
+    }
+}
+
+/// Where the next page of a query starts.
+#[derive(Serialize, Deserialize)]
+enum Cursor {
+    /// After this (partition key, id), for unsorted queries.
+    After(String, String, u64),
+    /// At this index of the sorted results.
+    At(usize),
+}
+
+const CURSOR_PREFIX: &str = "memory:";
+
+impl Cursor {
+    fn parse(token: &str) -> Result<Cursor> {
+        token
+            .strip_prefix(CURSOR_PREFIX)
+            .and_then(|json| serde_json::from_str(json).ok())
+            .ok_or_else(|| Error::BadRequest {
+                message: format!(
+                    "`{token}` is not a continuation of the embedded store; pass back the continuation a page of the same query returned"
+                ),
+            })
+    }
+
+    fn token(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        format!("{CURSOR_PREFIX}{json}")
+    }
+}
+
+/// Every document of a container in scope, in (partition key, id) order, from `after` on.
+fn in_scope<'a>(
+    partitions: &'a Partitions,
+    scope: Scope<'_>,
+    after: Option<(&str, &str)>,
+) -> impl Iterator<Item = (&'a String, &'a String, &'a Value)> + 'a {
+    let only = match scope {
+        Scope::Partition(key) => Some(key.to_string()),
+        Scope::CrossPartition => None,
+    };
+    let after = after.map(|(pk, id)| (pk.to_owned(), id.to_owned()));
+    let after_partition = after.as_ref().map(|(pk, _)| pk.clone());
+    partitions
+        .iter()
+        .filter(move |(pk, _)| only.as_ref().is_none_or(|only| only == *pk))
+        .filter(move |(pk, _)| after_partition.as_ref().is_none_or(|a| *pk >= a))
+        .flat_map(|(pk, docs)| docs.iter().map(move |(id, doc)| (pk, id, doc)))
+        .skip_while(move |(pk, id, _)| {
+            after
+                .as_ref()
+                .is_some_and(|(a, b)| (pk.as_str(), id.as_str()) <= (a.as_str(), b.as_str()))
+        })
+}
+
+fn project(select: &Select, doc: &Value) -> Option<Value> {
+    match select {
+        Select::Documents => Some(doc.clone()),
+        Select::Value(path) => path.lookup(doc).cloned(),
+        Select::Array(paths) => paths
+            .iter()
+            .map(|path| path.lookup(doc).cloned())
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array),
     }
 }
 
