@@ -328,6 +328,29 @@ fn sdk_key(key: &PartitionKey) -> Result<azure_data_cosmos::PartitionKey> {
     })
 }
 
+/// Runs a count query (`COUNT(1)`, or one row per match) and adds up what it returns.
+async fn sum_pages(
+    container: &ContainerClient,
+    query: azure_data_cosmos::Query,
+    scope: FeedScope,
+) -> std::result::Result<Response<u64>, CosmosError> {
+    let mut pages = container
+        .query_items::<u64>(query, scope, None)
+        .await?
+        .into_pages();
+    let (mut total, mut charge) = (0, 0.0);
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        charge += page.headers().request_charge().map_or(0.0, |c| c.value());
+        total += page.items().iter().sum::<u64>();
+    }
+    Ok(Response::new(total, charge, None, None))
+}
+
+fn sub_status(e: &CosmosError) -> Option<u16> {
+    e.status().sub_status().map(|s| s.value())
+}
+
 fn feed_scope(scope: Scope<'_>) -> Result<FeedScope> {
     Ok(match scope {
         Scope::Partition(key) => FeedScope::partition(sdk_key(key)?),
@@ -464,32 +487,19 @@ impl Store for CosmosStore {
 
     async fn count(&self, request: QueryRequest<'_>) -> Result<Response<u64>> {
         let container = self.container(request.container).await?;
-        // The SDK does not aggregate COUNT across partitions: count each range and add up.
-        let scopes = match request.scope {
-            Scope::Partition(_) => vec![feed_scope(request.scope)?],
-            Scope::CrossPartition => container
-                .read_feed_ranges(None)
-                .await
-                .map_err(|e| self.error(e, Op::Read, None))?
-                .into_iter()
-                .map(FeedScope::range)
-                .collect(),
-        };
-        let mut total = 0;
-        let mut charge = 0.0;
-        for scope in scopes {
-            let mut pages = container
-                .query_items::<u64>(sdk_query(sql::render_count(&request))?, scope, None)
-                .await
-                .map_err(|e| self.error(e, Op::Read, None))?
-                .into_pages();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| self.error(e, Op::Read, None))?;
-                charge += page.headers().request_charge().map_or(0.0, |c| c.value());
-                total += page.items().iter().sum::<u64>();
+        // Summing the pages of COUNT(1) is right whether the SDK aggregated across partition
+        // ranges (one page) or passed their partial counts through. Where it cannot plan the
+        // aggregate at all (SDK 1.0: 20302 across partitions or with some filters, 20113),
+        // count matching rows instead.
+        let query = |aggregate| sdk_query(sql::render_count(&request, aggregate));
+        let scope = || feed_scope(request.scope);
+        let result = match sum_pages(&container, query(true)?, scope()?).await {
+            Err(e) if matches!(sub_status(&e), Some(20302 | 20113)) => {
+                sum_pages(&container, query(false)?, scope()?).await
             }
-        }
-        Ok(Response::new(total, charge, None, None))
+            result => result,
+        };
+        result.map_err(|e| self.error(e, Op::Read, None))
     }
 
     /// Full jitter: a random wait below 5 ms doubled per attempt, at most one second. Over the

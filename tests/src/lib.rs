@@ -92,6 +92,30 @@ pub struct Reading {
     pub celsius: f64,
 }
 
+/// A product, for queries: every kind of field the query builder handles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "products")]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub category: String,
+    pub name: String,
+    pub price: f64,
+    pub stock: i64,
+    pub tags: Vec<String>,
+    pub discontinued: bool,
+    /// Stored as `null` when `None`.
+    pub note: Option<String>,
+    /// Left out of the stored document when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<f64>,
+    /// A property name that is not a SQL identifier.
+    #[serde(rename = "first-seen")]
+    pub first_seen: String,
+}
+
 /// Generates one `#[tokio::test]` per scenario, each on a fresh backend from `$backend` (an
 /// expression evaluated inside the async test, so it may `.await`). Attributes after it, such
 /// as `#[ignore = "..."]`, go on every test.
@@ -118,6 +142,12 @@ macro_rules! conformance_suite {
             numeric_keys_address_documents,
             invalid_ids_are_bad_requests,
             metadata_comes_with_every_response,
+            every_query_operator_selects_the_documents_cosmos_db_would,
+            partition_scope_reads_one_partition,
+            sorting_limits_and_pages_agree,
+            projections_return_fields_and_tuples,
+            count_and_exists_follow_the_filter,
+            query_values_are_parameters_not_sql,
         );
     };
     (@tests $attrs:tt $backend:expr; $($scenario:ident,)*) => {$(

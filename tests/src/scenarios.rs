@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use cosmos_repo::prelude::*;
+use cosmos_repo::query::Filter;
+use futures::TryStreamExt as _;
 
-use crate::{Backend, Counter, Order, Reading, Session};
+use crate::{Backend, Counter, Order, Product, Reading, Session};
 
 pub async fn create_then_read_returns_the_stored_document(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
@@ -359,4 +361,439 @@ async fn create_order(
         .create(&Order::new(customer_id, id, total))
         .await
         .unwrap()
+}
+
+/// Eight products in three categories, as stored.
+pub async fn seed_products(backend: &impl Backend) -> Repository<Product> {
+    let products = backend.repository::<Product>();
+    let rows: [(
+        &str,
+        &str,
+        &str,
+        f64,
+        i64,
+        &[&str],
+        bool,
+        Option<&str>,
+        Option<f64>,
+    ); 8] = [
+        (
+            "p1",
+            "tools",
+            "Hammer",
+            12.5,
+            10,
+            &["steel", "hand"],
+            false,
+            None,
+            None,
+        ),
+        (
+            "p2",
+            "tools",
+            "Drill",
+            89.0,
+            3,
+            &["power"],
+            false,
+            Some("cordless"),
+            Some(0.1),
+        ),
+        (
+            "p3",
+            "tools",
+            "Saw",
+            25.0,
+            0,
+            &["steel"],
+            true,
+            None,
+            Some(0.5),
+        ),
+        (
+            "p4",
+            "garden",
+            "Hose",
+            30.0,
+            7,
+            &[],
+            false,
+            Some("20 m"),
+            None,
+        ),
+        (
+            "p5",
+            "garden",
+            "Shovel",
+            25.0,
+            12,
+            &["steel", "hand"],
+            false,
+            None,
+            None,
+        ),
+        (
+            "p6",
+            "garden",
+            "Mower",
+            350.0,
+            1,
+            &["power"],
+            true,
+            Some("petrol"),
+            Some(0.25),
+        ),
+        (
+            "p7",
+            "paint",
+            "Brush",
+            4.0,
+            100,
+            &["hand"],
+            false,
+            None,
+            None,
+        ),
+        (
+            "p8",
+            "paint",
+            "Roller",
+            9.5,
+            40,
+            &[],
+            false,
+            Some("hand roller"),
+            None,
+        ),
+    ];
+    for (id, category, name, price, stock, tags, discontinued, note, discount) in rows {
+        products
+            .create(&Product {
+                id: id.into(),
+                category: category.into(),
+                name: name.into(),
+                price,
+                stock,
+                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                discontinued,
+                note: note.map(str::to_owned),
+                discount,
+                first_seen: format!("2026-0{}-01", id[1..].parse::<u8>().unwrap()),
+            })
+            .await
+            .unwrap();
+    }
+    products
+}
+
+/// The ids of the products matching `filter` across partitions, sorted.
+async fn ids(products: &Repository<Product>, filter: Filter<Product>) -> Vec<String> {
+    let mut ids: Vec<String> = products
+        .query()
+        .cross_partition()
+        .filter(filter)
+        .select(Product::FIELDS.id)
+        .all()
+        .await
+        .unwrap();
+    ids.sort();
+    ids
+}
+
+pub async fn every_query_operator_selects_the_documents_cosmos_db_would(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    let cases: Vec<(&str, Filter<Product>, &[&str])> = vec![
+        ("eq", f.price.eq(25.0), &["p3", "p5"]),
+        (
+            "ne",
+            f.category.ne("tools"),
+            &["p4", "p5", "p6", "p7", "p8"],
+        ),
+        ("gt", f.price.gt(30.0), &["p2", "p6"]),
+        ("ge", f.price.ge(30.0), &["p2", "p4", "p6"]),
+        ("lt", f.stock.lt(3), &["p3", "p6"]),
+        ("le", f.stock.le(3), &["p2", "p3", "p6"]),
+        (
+            "is_in",
+            f.name.is_in(["Saw", "Hose", "Nothing"]),
+            &["p3", "p4"],
+        ),
+        ("is_in empty", f.name.is_in(Vec::<String>::new()), &[]),
+        (
+            "between",
+            f.price.between(9.5, 25.0),
+            &["p1", "p3", "p5", "p8"],
+        ),
+        ("starts_with", f.name.starts_with("S"), &["p3", "p5"]),
+        ("ends_with", f.name.ends_with("er"), &["p1", "p6", "p8"]),
+        ("contains", f.name.contains("o"), &["p4", "p5", "p6", "p8"]),
+        (
+            "contains on Option<String>",
+            f.note.contains("hand"),
+            &["p8"],
+        ),
+        (
+            "array_contains",
+            f.tags.array_contains("steel"),
+            &["p1", "p3", "p5"],
+        ),
+        ("is_defined", f.discount.is_defined(), &["p2", "p3", "p6"]),
+        ("is_null", f.note.is_null(), &["p1", "p3", "p5", "p7"]),
+        ("bool eq", f.discontinued.eq(true), &["p3", "p6"]),
+        ("Option eq", f.note.eq("petrol".to_owned()), &["p6"]),
+        (
+            "non-identifier name",
+            f.first_seen.ge("2026-07-01"),
+            &["p7", "p8"],
+        ),
+        (
+            "and",
+            f.category.eq("tools").and(f.price.lt(50.0)),
+            &["p1", "p3"],
+        ),
+        (
+            "or",
+            f.price.gt(100.0).or(f.stock.ge(40)),
+            &["p6", "p7", "p8"],
+        ),
+        (
+            "not",
+            f.discontinued.eq(true).not(),
+            &["p1", "p2", "p4", "p5", "p7", "p8"],
+        ),
+        (
+            "nested and/or/not",
+            f.stock
+                .lt(10)
+                .or(f.price.gt(100.0))
+                .and(f.tags.array_contains("power").not()),
+            &["p3", "p4"],
+        ),
+        // A comparison with a missing property is undefined: neither it nor its negation holds.
+        ("missing property", f.discount.lt(0.3), &["p2", "p6"]),
+        ("not of missing property", f.discount.lt(0.3).not(), &["p3"]),
+        // A comparison with null is undefined too (different types).
+        (
+            "null compared",
+            f.note.gt("a".to_owned()),
+            &["p2", "p6", "p8"],
+        ),
+        (
+            "not of null compared",
+            f.note.gt("a".to_owned()).not(),
+            &["p4"],
+        ),
+    ];
+    for (name, filter, expected) in cases {
+        assert_eq!(ids(&products, filter).await, expected, "{name}");
+    }
+}
+
+pub async fn partition_scope_reads_one_partition(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let mut garden: Vec<String> = products
+        .query()
+        .partition("garden")
+        .select(Product::FIELDS.id)
+        .all()
+        .await
+        .unwrap();
+    garden.sort();
+    assert_eq!(garden, ["p4", "p5", "p6"]);
+    let cheap_garden = products
+        .query()
+        .partition("garden")
+        .filter(Product::FIELDS.price.lt(100.0))
+        .order_by(Product::FIELDS.price.asc())
+        .all()
+        .await
+        .unwrap();
+    let names: Vec<&str> = cheap_garden.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Shovel", "Hose"]);
+    assert!(cheap_garden.iter().all(|p| p.category == "garden"));
+}
+
+pub async fn sorting_limits_and_pages_agree(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    // Stock levels are all different, so the order is fully determined.
+    let by_stock = || {
+        products
+            .query()
+            .cross_partition()
+            .order_by(Product::FIELDS.stock.desc())
+            .select(Product::FIELDS.id)
+    };
+    let all = by_stock().all().await.unwrap();
+    assert_eq!(all, ["p7", "p8", "p5", "p1", "p4", "p2", "p6", "p3"]);
+    assert_eq!(by_stock().limit(3).all().await.unwrap(), ["p7", "p8", "p5"]);
+    assert_eq!(by_stock().first().await.unwrap().as_deref(), Some("p7"));
+    let ascending: Vec<String> = products
+        .query()
+        .partition("tools")
+        .order_by(Product::FIELDS.stock.asc())
+        .select(Product::FIELDS.id)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(ascending, ["p3", "p2", "p1"]);
+
+    // Page by 3 with continuations: the pages add up to the whole, in order.
+    let mut paged = Vec::new();
+    let mut continuation: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = by_stock().page(3, continuation.as_deref()).await.unwrap();
+        assert!(page.items.len() <= 3);
+        assert!(page.request_charge >= 0.0);
+        paged.extend(page.items);
+        pages += 1;
+        assert!(pages <= 8, "paging does not end");
+        match page.continuation {
+            Some(next) => continuation = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+
+    // The stream fetches the same, lazily.
+    let streamed: Vec<String> = by_stock().stream(2).try_collect().await.unwrap();
+    assert_eq!(streamed, all);
+
+    // Unsorted paging in one partition and across partitions loses and repeats nothing.
+    for cross in [false, true] {
+        let mut seen = Vec::new();
+        let mut continuation: Option<String> = None;
+        loop {
+            let query = products.query();
+            let query = if cross {
+                query.cross_partition()
+            } else {
+                query.partition("tools")
+            };
+            let page = query
+                .select(Product::FIELDS.id)
+                .page(2, continuation.as_deref())
+                .await
+                .unwrap();
+            seen.extend(page.items);
+            match page.continuation {
+                Some(next) => continuation = Some(next),
+                None => break,
+            }
+        }
+        seen.sort();
+        let expected: &[&str] = if cross {
+            &["p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"]
+        } else {
+            &["p1", "p2", "p3"]
+        };
+        assert_eq!(seen, expected, "cross partition: {cross}");
+    }
+}
+
+pub async fn projections_return_fields_and_tuples(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    let mut prices: Vec<f64> = products
+        .query()
+        .partition("paint")
+        .select(f.price)
+        .all()
+        .await
+        .unwrap();
+    prices.sort_by(f64::total_cmp);
+    assert_eq!(prices, [4.0, 9.5]);
+    let mut pairs: Vec<(String, i64)> = products
+        .query()
+        .partition("paint")
+        .select((f.name, f.stock))
+        .all()
+        .await
+        .unwrap();
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        [("Brush".to_owned(), 100), ("Roller".to_owned(), 40)]
+    );
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Label {
+        name: String,
+        price: f64,
+    }
+    let labels: Vec<Label> = products
+        .query()
+        .partition("paint")
+        .filter(f.name.eq("Brush"))
+        .select_as::<Label>()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(
+        labels,
+        [Label {
+            name: "Brush".into(),
+            price: 4.0
+        }]
+    );
+}
+
+pub async fn count_and_exists_follow_the_filter(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    assert_eq!(products.query().cross_partition().count().await.unwrap(), 8);
+    assert_eq!(
+        products
+            .query()
+            .cross_partition()
+            .filter(f.tags.array_contains("steel"))
+            .count()
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        products.query().partition("paint").count().await.unwrap(),
+        2
+    );
+    assert!(
+        products
+            .query()
+            .partition("garden")
+            .filter(f.price.gt(300.0))
+            .exists()
+            .await
+            .unwrap()
+    );
+    assert!(
+        !products
+            .query()
+            .partition("paint")
+            .filter(f.price.gt(300.0))
+            .exists()
+            .await
+            .unwrap()
+    );
+}
+
+/// A value that looks like SQL is compared as a value, never run.
+pub async fn query_values_are_parameters_not_sql(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let injection = "x\" OR 1=1 OR c.name != \"";
+    let found = products
+        .query()
+        .cross_partition()
+        .filter(Product::FIELDS.name.eq(injection))
+        .all()
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "{found:?}");
+    let sql = products
+        .query()
+        .cross_partition()
+        .filter(Product::FIELDS.name.eq(injection))
+        .to_sql()
+        .unwrap();
+    assert!(!sql.text.contains("1=1"), "{}", sql.text);
 }

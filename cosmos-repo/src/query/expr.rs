@@ -311,9 +311,11 @@ impl Expr {
                 sql.text.push(')');
             }
             Expr::Not(a) => {
-                sql.text.push_str("(NOT ");
+                // The operand in its own parentheses: `NOT c.x < 1` may parse as
+                // `(NOT c.x) < 1`.
+                sql.text.push_str("(NOT (");
                 a.render(sql);
-                sql.text.push(')');
+                sql.text.push_str("))");
             }
         }
     }

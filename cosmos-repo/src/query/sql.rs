@@ -47,11 +47,17 @@ pub(crate) fn render(request: &QueryRequest<'_>) -> SqlQuery {
     sql
 }
 
-/// `SELECT VALUE COUNT(1) FROM c [WHERE ...]`.
+/// `SELECT VALUE COUNT(1) FROM c [WHERE ...]`, or with `aggregate` false
+/// `SELECT VALUE 1 FROM c [WHERE ...]`, one row per match to count where the SDK cannot
+/// aggregate.
 #[cfg(feature = "cosmos")]
-pub(crate) fn render_count(request: &QueryRequest<'_>) -> SqlQuery {
+pub(crate) fn render_count(request: &QueryRequest<'_>, aggregate: bool) -> SqlQuery {
     let mut sql = SqlQuery::default();
-    sql.text.push_str("SELECT VALUE COUNT(1) FROM c");
+    sql.text.push_str(if aggregate {
+        "SELECT VALUE COUNT(1) FROM c"
+    } else {
+        "SELECT VALUE 1 FROM c"
+    });
     where_clause(request, &mut sql);
     sql
 }
