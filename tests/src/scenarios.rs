@@ -366,122 +366,84 @@ async fn create_order(
 /// Eight products in three categories, as stored.
 pub async fn seed_products(backend: &impl Backend) -> Repository<Product> {
     let products = backend.repository::<Product>();
-    let rows: [(
-        &str,
-        &str,
-        &str,
-        f64,
-        i64,
-        &[&str],
-        bool,
-        Option<&str>,
-        Option<f64>,
-    ); 8] = [
-        (
+    let rows = serde_json::json!([
+        [
             "p1",
             "tools",
             "Hammer",
             12.5,
             10,
-            &["steel", "hand"],
+            ["steel", "hand"],
             false,
-            None,
-            None,
-        ),
-        (
+            null,
+            null
+        ],
+        [
             "p2",
             "tools",
             "Drill",
             89.0,
             3,
-            &["power"],
+            ["power"],
             false,
-            Some("cordless"),
-            Some(0.1),
-        ),
-        (
-            "p3",
-            "tools",
-            "Saw",
-            25.0,
-            0,
-            &["steel"],
-            true,
-            None,
-            Some(0.5),
-        ),
-        (
-            "p4",
-            "garden",
-            "Hose",
-            30.0,
-            7,
-            &[],
-            false,
-            Some("20 m"),
-            None,
-        ),
-        (
+            "cordless",
+            0.1
+        ],
+        ["p3", "tools", "Saw", 25.0, 0, ["steel"], true, null, 0.5],
+        ["p4", "garden", "Hose", 30.0, 7, [], false, "20 m", null],
+        [
             "p5",
             "garden",
             "Shovel",
             25.0,
             12,
-            &["steel", "hand"],
+            ["steel", "hand"],
             false,
-            None,
-            None,
-        ),
-        (
+            null,
+            null
+        ],
+        [
             "p6",
             "garden",
             "Mower",
             350.0,
             1,
-            &["power"],
+            ["power"],
             true,
-            Some("petrol"),
-            Some(0.25),
-        ),
-        (
+            "petrol",
+            0.25
+        ],
+        [
             "p7",
             "paint",
             "Brush",
             4.0,
             100,
-            &["hand"],
+            ["hand"],
             false,
-            None,
-            None,
-        ),
-        (
+            null,
+            null
+        ],
+        [
             "p8",
             "paint",
             "Roller",
             9.5,
             40,
-            &[],
+            [],
             false,
-            Some("hand roller"),
-            None,
-        ),
-    ];
-    for (id, category, name, price, stock, tags, discontinued, note, discount) in rows {
-        products
-            .create(&Product {
-                id: id.into(),
-                category: category.into(),
-                name: name.into(),
-                price,
-                stock,
-                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-                discontinued,
-                note: note.map(str::to_owned),
-                discount,
-                first_seen: format!("2026-0{}-01", id[1..].parse::<u8>().unwrap()),
-            })
-            .await
-            .unwrap();
+            "hand roller",
+            null
+        ],
+    ]);
+    for (n, row) in rows.as_array().unwrap().iter().enumerate() {
+        let product = serde_json::json!({
+            "id": row[0], "category": row[1], "name": row[2], "price": row[3], "stock": row[4],
+            "tags": row[5], "discontinued": row[6], "note": row[7], "discount": row[8],
+            "first-seen": format!("2026-0{}-01", n + 1),
+        });
+        let product: Product = serde_json::from_value(product).unwrap();
+        products.create(&product).await.unwrap();
     }
     products
 }
