@@ -1,0 +1,160 @@
+//! The SQL the SDK store sends, for every operator: exact text and parameters. Values are always
+//! parameters; property names follow serde and are quoted when they are not identifiers.
+
+use cosmos_repo::prelude::*;
+use cosmos_repo::query::{Filter, SqlQuery};
+use cosmos_repo_tests::{Product, Session};
+use serde_json::{Value, json};
+
+fn sql(filter: Filter<Product>) -> SqlQuery {
+    Repository::<Product>::in_memory()
+        .query()
+        .cross_partition()
+        .filter(filter)
+        .to_sql()
+        .unwrap()
+}
+
+fn params(sql: &SqlQuery) -> Vec<Value> {
+    sql.parameters
+        .iter()
+        .enumerate()
+        .map(|(i, (name, value))| {
+            assert_eq!(name, &format!("@p{i}"));
+            value.clone()
+        })
+        .collect()
+}
+
+#[test]
+fn every_operator_renders_with_parameters() {
+    let f = Product::FIELDS;
+    let cases: Vec<(Filter<Product>, &str, Value)> = vec![
+        (f.price.eq(1.5), "c.price = @p0", json!([1.5])),
+        (f.name.ne("a"), "c.name != @p0", json!(["a"])),
+        (f.stock.gt(1), "c.stock > @p0", json!([1])),
+        (f.stock.ge(1), "c.stock >= @p0", json!([1])),
+        (f.stock.lt(1), "c.stock < @p0", json!([1])),
+        (f.stock.le(1), "c.stock <= @p0", json!([1])),
+        (
+            f.name.is_in(["a", "b"]),
+            "c.name IN (@p0, @p1)",
+            json!(["a", "b"]),
+        ),
+        (f.name.is_in(Vec::<String>::new()), "false", json!([])),
+        (
+            f.price.between(1.0, 2.0),
+            "(c.price BETWEEN @p0 AND @p1)",
+            json!([1.0, 2.0]),
+        ),
+        (f.name.starts_with("a"), "STARTSWITH(c.name, @p0)", json!(["a"])),
+        (f.name.ends_with("a"), "ENDSWITH(c.name, @p0)", json!(["a"])),
+        (f.name.contains("a"), "CONTAINS(c.name, @p0)", json!(["a"])),
+        (
+            f.tags.array_contains("a"),
+            "ARRAY_CONTAINS(c.tags, @p0)",
+            json!(["a"]),
+        ),
+        (f.discount.is_defined(), "IS_DEFINED(c.discount)", json!([])),
+        (f.note.is_null(), "IS_NULL(c.note)", json!([])),
+        (f.note.eq(None), "c.note = @p0", json!([null])),
+        (
+            f.first_seen.eq("x"),
+            "c[\"first-seen\"] = @p0",
+            json!(["x"]),
+        ),
+        (
+            f.stock.gt(1).and(f.stock.lt(9)),
+            "(c.stock > @p0 AND c.stock < @p1)",
+            json!([1, 9]),
+        ),
+        (
+            f.stock.gt(1).or(f.name.eq("a")).and(f.discontinued.eq(false).not()),
+            "((c.stock > @p0 OR c.name = @p1) AND (NOT (c.discontinued = @p2)))",
+            json!([1, "a", false]),
+        ),
+        (
+            !f.stock.gt(1).or(f.stock.lt(0)),
+            "(NOT ((c.stock > @p0 OR c.stock < @p1)))",
+            json!([1, 0]),
+        ),
+    ];
+    for (filter, condition, values) in cases {
+        let sql = sql(filter);
+        assert_eq!(sql.text, format!("SELECT * FROM c WHERE {condition}"));
+        assert_eq!(Value::Array(params(&sql)), values, "{condition}");
+    }
+}
+
+#[test]
+fn scope_order_limit_offset_and_projection_render() {
+    let products = Repository::<Product>::in_memory();
+    let f = Product::FIELDS;
+    let sql = products
+        .query()
+        .partition("tools")
+        .filter(f.price.gt(10.0))
+        .filter(f.stock.gt(0))
+        .order_by(f.price.desc())
+        .order_by(f.name.asc())
+        .limit(5)
+        .select((f.id, f.price))
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        sql.text,
+        "SELECT TOP 5 VALUE [c.id, c.price] FROM c WHERE c.category = @p0 AND (c.price > @p1 AND c.stock > @p2) ORDER BY c.price DESC, c.name ASC"
+    );
+    assert_eq!(params(&sql), [json!("tools"), json!(10.0), json!(0)]);
+
+    let sql = products
+        .query()
+        .cross_partition()
+        .offset(20)
+        .limit(10)
+        .select(f.name)
+        .to_sql()
+        .unwrap();
+    assert_eq!(sql.text, "SELECT VALUE c.name FROM c OFFSET 20 LIMIT 10");
+    assert!(sql.parameters.is_empty());
+}
+
+#[test]
+fn hierarchical_keys_put_every_level_in_where() {
+    let sql = Repository::<Session>::in_memory()
+        .query()
+        .partition(("acme", "u1"))
+        .filter(Session::FIELDS.active.eq(true))
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        sql.text,
+        "SELECT * FROM c WHERE c.tenantId = @p0 AND c.userId = @p1 AND c.active = @p2"
+    );
+    assert_eq!(params(&sql), [json!("acme"), json!("u1"), json!(true)]);
+}
+
+#[test]
+fn names_that_are_keywords_or_need_escaping_are_quoted() {
+    #[derive(Serialize, Deserialize, CosmosDocument)]
+    struct Odd {
+        #[id]
+        id: String,
+        #[partition_key]
+        value: String,
+        #[serde(rename = "say \"hi\"")]
+        quoted: String,
+        #[serde(rename = "Order")]
+        order: u8,
+    }
+    let sql = Repository::<Odd>::in_memory()
+        .query()
+        .partition("v")
+        .filter(Odd::FIELDS.quoted.eq("x").and(Odd::FIELDS.order.eq(1)))
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        sql.text,
+        r#"SELECT * FROM c WHERE c["value"] = @p0 AND (c["say \"hi\""] = @p1 AND c["Order"] = @p2)"#
+    );
+}
