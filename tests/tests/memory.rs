@@ -152,3 +152,118 @@ fn repositories_are_cheap_send_sync_clones() {
     assert_send_sync_clone::<Repository<Order>>();
     assert_send_sync_clone::<MemoryStore>();
 }
+
+// Queries the local server cannot run (see tests/server/README.md), checked on the embedded store.
+
+use cosmos_repo_tests::Product;
+use cosmos_repo_tests::scenarios::seed_products;
+
+#[tokio::test]
+async fn sorting_by_several_fields_and_offset() {
+    let products = seed_products(&MemoryStore::new()).await;
+    let f = Product::FIELDS;
+    let query = || {
+        products
+            .query()
+            .cross_partition()
+            .order_by(f.price.asc())
+            .order_by(f.id.desc())
+            .select(f.id)
+    };
+    let all = query().all().await.unwrap();
+    assert_eq!(all, ["p7", "p8", "p1", "p5", "p3", "p4", "p2", "p6"]);
+    assert_eq!(
+        query().offset(2).limit(3).all().await.unwrap(),
+        ["p1", "p5", "p3"]
+    );
+    let first = query().offset(6).page(1, None).await.unwrap();
+    assert_eq!(first.items, ["p2"]);
+    let second = query()
+        .offset(6)
+        .page(1, first.continuation.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(second.items, ["p6"]);
+    assert_eq!(second.continuation, None);
+    let unsorted = products
+        .query()
+        .cross_partition()
+        .offset(7)
+        .select(f.id)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(unsorted.len(), 1);
+}
+
+/// Cosmos DB's order across types: undefined, null, booleans, numbers, strings.
+#[tokio::test]
+async fn mixed_types_sort_by_type_then_value() {
+    #[derive(Debug, Serialize, Deserialize, CosmosDocument)]
+    struct Cell {
+        #[id]
+        id: String,
+        #[partition_key]
+        sheet: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<serde_json::Value>,
+    }
+    let cells = MemoryStore::new().repository::<Cell>();
+    for (id, value) in [
+        ("s", Some(serde_json::json!("b"))),
+        ("n2", Some(serde_json::json!(2))),
+        ("u", None),
+        ("t", Some(serde_json::json!(true))),
+        ("z", Some(serde_json::Value::Null)),
+        ("n1", Some(serde_json::json!(1.5))),
+        ("a", Some(serde_json::json!("a"))),
+    ] {
+        cells
+            .create(&Cell {
+                id: id.into(),
+                sheet: "s1".into(),
+                value,
+            })
+            .await
+            .unwrap();
+    }
+    let ids = cells
+        .query()
+        .partition("s1")
+        .order_by(Cell::FIELDS.value.asc())
+        .select(Cell::FIELDS.id)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(ids, ["u", "z", "t", "n1", "n2", "a", "s"]);
+}
+
+#[tokio::test]
+async fn a_foreign_continuation_is_a_bad_request() {
+    let products = seed_products(&MemoryStore::new()).await;
+    let err = products
+        .query()
+        .cross_partition()
+        .page(2, Some("c1.not-ours"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadRequest { message } if message.contains("not a continuation")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_query_on_an_unused_container_is_empty() {
+    let products = MemoryStore::new().repository::<Product>();
+    assert!(
+        products
+            .query()
+            .cross_partition()
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(products.query().cross_partition().count().await.unwrap(), 0);
+}

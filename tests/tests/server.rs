@@ -119,3 +119,58 @@ async fn cosmos_container_overrides_every_type() {
         .unwrap();
     assert_eq!(pinned.repository::<Order>().container(), "sessions");
 }
+
+// Query behaviour of the server (tests/server/README.md).
+
+use cosmos_repo_tests::Product;
+use cosmos_repo_tests::scenarios::seed_products;
+
+/// Like Cosmos DB, the server wants a composite index for ORDER BY on several properties.
+#[tokio::test]
+async fn sorting_by_two_fields_needs_a_composite_index_as_in_cosmos_db() {
+    let products = seed_products(&fresh_database(&local_endpoint()).await).await;
+    let err = products
+        .query()
+        .cross_partition()
+        .order_by(Product::FIELDS.price.desc())
+        .order_by(Product::FIELDS.id.asc())
+        .all()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadRequest { message } if message.contains("composite index")),
+        "{err:?}"
+    );
+}
+
+/// OFFSET ... LIMIT does not parse on the server; Cosmos DB runs it.
+#[tokio::test]
+async fn server_rejects_offset() {
+    let products = seed_products(&fresh_database(&local_endpoint()).await).await;
+    let err = products
+        .query()
+        .cross_partition()
+        .offset(2)
+        .all()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+}
+
+/// The SDK sends one request per partition-key value of `c.category = a OR c.category = b`,
+/// scoped by effective-partition-key headers that the server ignores: each returns every match.
+/// Cosmos DB scopes them, so each document comes once.
+#[tokio::test]
+async fn server_repeats_results_of_an_or_on_the_partition_key() {
+    let products = seed_products(&fresh_database(&local_endpoint()).await).await;
+    let category = Product::FIELDS.category;
+    let ids = products
+        .query()
+        .cross_partition()
+        .filter(category.eq("garden").or(category.eq("paint")))
+        .select(Product::FIELDS.id)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 10, "5 matches, twice: {ids:?}");
+}

@@ -47,7 +47,11 @@ fn every_operator_renders_with_parameters() {
             "(c.price BETWEEN @p0 AND @p1)",
             json!([1.0, 2.0]),
         ),
-        (f.name.starts_with("a"), "STARTSWITH(c.name, @p0)", json!(["a"])),
+        (
+            f.name.starts_with("a"),
+            "STARTSWITH(c.name, @p0)",
+            json!(["a"]),
+        ),
         (f.name.ends_with("a"), "ENDSWITH(c.name, @p0)", json!(["a"])),
         (f.name.contains("a"), "CONTAINS(c.name, @p0)", json!(["a"])),
         (
@@ -69,7 +73,10 @@ fn every_operator_renders_with_parameters() {
             json!([1, 9]),
         ),
         (
-            f.stock.gt(1).or(f.name.eq("a")).and(f.discontinued.eq(false).not()),
+            f.stock
+                .gt(1)
+                .or(f.name.eq("a"))
+                .and(f.discontinued.eq(false).not()),
             "((c.stock > @p0 OR c.name = @p1) AND (NOT (c.discontinued = @p2)))",
             json!([1, "a", false]),
         ),
