@@ -69,7 +69,7 @@ fn every_operator_renders_with_parameters() {
         ),
         (
             f.stock.gt(1).and(f.stock.lt(9)),
-            "(c.stock > @p0 AND c.stock < @p1)",
+            "c.stock > @p0 AND c.stock < @p1",
             json!([1, 9]),
         ),
         (
@@ -77,12 +77,25 @@ fn every_operator_renders_with_parameters() {
                 .gt(1)
                 .or(f.name.eq("a"))
                 .and(f.discontinued.eq(false).not()),
-            "((c.stock > @p0 OR c.name = @p1) AND (NOT (c.discontinued = @p2)))",
+            "(c.stock > @p0 OR c.name = @p1) AND NOT (c.discontinued = @p2)",
             json!([1, "a", false]),
         ),
         (
             !f.stock.gt(1).or(f.stock.lt(0)),
-            "(NOT ((c.stock > @p0 OR c.stock < @p1)))",
+            "NOT (c.stock > @p0 OR c.stock < @p1)",
+            json!([1, 0]),
+        ),
+        (
+            f.stock
+                .gt(1)
+                .and(f.stock.lt(9))
+                .or(f.discount.is_defined().not()),
+            "c.stock > @p0 AND c.stock < @p1 OR NOT IS_DEFINED(c.discount)",
+            json!([1, 9]),
+        ),
+        (
+            f.stock.gt(1).or(f.stock.lt(0)),
+            "c.stock > @p0 OR c.stock < @p1",
             json!([1, 0]),
         ),
     ];
@@ -110,7 +123,7 @@ fn scope_order_limit_offset_and_projection_render() {
         .unwrap();
     assert_eq!(
         sql.text,
-        "SELECT TOP 5 VALUE [c.id, c.price] FROM c WHERE c.category = @p0 AND (c.price > @p1 AND c.stock > @p2) ORDER BY c.price DESC, c.name ASC"
+        "SELECT TOP 5 VALUE [c.id, c.price] FROM c WHERE c.category = @p0 AND c.price > @p1 AND c.stock > @p2 ORDER BY c.price DESC, c.name ASC"
     );
     assert_eq!(params(&sql), [json!("tools"), json!(10.0), json!(0)]);
 
@@ -124,6 +137,21 @@ fn scope_order_limit_offset_and_projection_render() {
         .unwrap();
     assert_eq!(sql.text, "SELECT VALUE c.name FROM c OFFSET 20 LIMIT 10");
     assert!(sql.parameters.is_empty());
+}
+
+#[test]
+fn an_or_filter_is_parenthesised_after_the_partition_key() {
+    let f = Product::FIELDS;
+    let sql = Repository::<Product>::in_memory()
+        .query()
+        .partition("tools")
+        .filter(f.stock.gt(1).or(f.stock.lt(0)))
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        sql.text,
+        "SELECT * FROM c WHERE c.category = @p0 AND (c.stock > @p1 OR c.stock < @p2)"
+    );
 }
 
 #[test]
@@ -162,6 +190,6 @@ fn names_that_are_keywords_or_need_escaping_are_quoted() {
         .unwrap();
     assert_eq!(
         sql.text,
-        r#"SELECT * FROM c WHERE c["value"] = @p0 AND (c["say \"hi\""] = @p1 AND c["Order"] = @p2)"#
+        r#"SELECT * FROM c WHERE c["value"] = @p0 AND c["say \"hi\""] = @p1 AND c["Order"] = @p2"#
     );
 }

@@ -209,11 +209,8 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
 
 impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     /// The query as the stores take it.
-    fn spec(&mut self) -> Result<QuerySpec> {
-        let filter = match self.filter.take() {
-            Some(filter) => Some(filter.into_expr()?),
-            None => None,
-        };
+    fn spec(&self) -> Result<QuerySpec> {
+        let filter = self.filter.as_ref().map(Filter::expr).transpose()?.cloned();
         Ok(QuerySpec {
             filter,
             order_by: self.order_by.clone(),
@@ -239,7 +236,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     ///
     /// # Errors
     ///
-    /// [`Error::BadRequest`] if a value in a condition did not serialize to JSON.
+    /// [`Error::Serialization`] if a value in a condition did not serialize to JSON.
     ///
     /// # Examples
     ///
@@ -255,22 +252,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     /// # Ok::<(), cosmos_repo::Error>(())
     /// ```
     pub fn to_sql(&self) -> Result<SqlQuery> {
-        let filter = match &self.filter {
-            Some(filter) => Some(filter.expr().map_err(|invalid| Error::BadRequest {
-                message: format!(
-                    "a `{}` value in the query could not be serialized to JSON: {}",
-                    invalid.type_name, invalid.source
-                ),
-            })?),
-            None => None,
-        };
-        let spec = QuerySpec {
-            filter: filter.cloned(),
-            order_by: self.order_by.clone(),
-            offset: self.offset,
-            limit: self.limit,
-            select: self.select.clone(),
-        };
+        let spec = self.spec()?;
         Ok(sql::render(&self.request(&spec)))
     }
 
@@ -280,7 +262,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     ///
     /// [`Error::BadRequest`] for a continuation this query did not produce or a query the
     /// store rejects; [`Error::Serialization`] when a result does not decode.
-    pub async fn page(mut self, page_size: u32, continuation: Option<&str>) -> Result<Page<P>> {
+    pub async fn page(self, page_size: u32, continuation: Option<&str>) -> Result<Page<P>> {
         let spec = self.spec()?;
         let page = self
             .repo
@@ -304,7 +286,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     /// # Errors
     ///
     /// As [`page`](Query::page).
-    pub async fn all_with_meta(mut self) -> Result<Response<Vec<P>>> {
+    pub async fn all_with_meta(self) -> Result<Response<Vec<P>>> {
         let spec = self.spec()?;
         let request = self.request(&spec);
         let mut items = Vec::new();
@@ -332,7 +314,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     /// As [`page`](Query::page).
     pub async fn first(self) -> Result<Option<P>> {
         let mut continuation: Option<String> = None;
-        let mut query = self.limit(1);
+        let query = self.limit(1);
         let spec = query.spec()?;
         loop {
             let page = query
@@ -367,14 +349,14 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     /// # Errors
     ///
     /// As [`page`](Query::page).
-    pub async fn count(mut self) -> Result<u64> {
+    pub async fn count(self) -> Result<u64> {
         let spec = self.spec()?;
         Ok(self.repo.store().count(self.request(&spec)).await?.value)
     }
 
     /// The results as a stream that fetches a page of `page_size` at a time, when the
     /// previous one is used up: memory stays bounded by the page size.
-    pub fn stream(mut self, page_size: u32) -> impl Stream<Item = Result<P>> + 'r
+    pub fn stream(self, page_size: u32) -> impl Stream<Item = Result<P>> + 'r
     where
         P: 'r,
     {

@@ -12,7 +12,7 @@ pub(crate) const MAX_DEPTH: usize = 8;
 
 /// A property path in a stored document, e.g. `address.city`. Built in `const` contexts by the
 /// derive, so it is a fixed-capacity array rather than a `Vec`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Path {
     segments: [&'static str; MAX_DEPTH],
     len: usize,
@@ -73,6 +73,12 @@ impl Path {
                 sql.push_str("\"]");
             }
         }
+    }
+}
+
+impl std::fmt::Debug for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Path").field(&self.segments()).finish()
     }
 }
 
@@ -186,6 +192,17 @@ pub(crate) enum Expr {
     Not(Box<Expr>),
 }
 
+/// Binding strength in rendered SQL, loosest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Precedence {
+    Or,
+    And,
+    Not,
+    Comparison,
+    /// A function call or a parenthesised form, which nothing can split.
+    Call,
+}
+
 /// Cosmos DB's three-valued logic: a comparison of different types is `Undefined`, and a
 /// document is selected only when its predicate is `True`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,6 +257,30 @@ impl Expr {
                 Truth::False => Truth::True,
                 Truth::Undefined => Truth::Undefined,
             },
+        }
+    }
+
+    /// How tightly the rendered predicate binds.
+    fn precedence(&self) -> Precedence {
+        match self {
+            Expr::Or(..) => Precedence::Or,
+            Expr::And(..) => Precedence::And,
+            Expr::Not(_) => Precedence::Not,
+            Expr::Compare(..) | Expr::In(..) => Precedence::Comparison,
+            _ => Precedence::Call,
+        }
+    }
+
+    /// Appends the predicate, in parentheses if it binds less tightly than `context` needs.
+    /// Parentheses only where needed: some servers parse nested parentheses in exponential
+    /// time.
+    pub(crate) fn render_within(&self, sql: &mut SqlQuery, context: Precedence) {
+        if self.precedence() < context {
+            sql.text.push('(');
+            self.render(sql);
+            sql.text.push(')');
+        } else {
+            self.render(sql);
         }
     }
 
@@ -299,23 +340,21 @@ impl Expr {
                 path.render(&mut sql.text);
                 sql.text.push(')');
             }
-            Expr::And(a, b) | Expr::Or(a, b) => {
-                sql.text.push('(');
-                a.render(sql);
-                sql.text.push_str(if matches!(self, Expr::And(..)) {
-                    " AND "
-                } else {
-                    " OR "
-                });
-                b.render(sql);
-                sql.text.push(')');
+            Expr::And(a, b) => {
+                a.render_within(sql, Precedence::And);
+                sql.text.push_str(" AND ");
+                b.render_within(sql, Precedence::And);
+            }
+            Expr::Or(a, b) => {
+                a.render_within(sql, Precedence::Or);
+                sql.text.push_str(" OR ");
+                b.render_within(sql, Precedence::Or);
             }
             Expr::Not(a) => {
-                // The operand in its own parentheses: `NOT c.x < 1` may parse as
+                // A comparison under NOT gets parentheses: `NOT c.x < 1` may parse as
                 // `(NOT c.x) < 1`.
-                sql.text.push_str("(NOT (");
-                a.render(sql);
-                sql.text.push_str("))");
+                sql.text.push_str("NOT ");
+                a.render_within(sql, Precedence::Call);
             }
         }
     }

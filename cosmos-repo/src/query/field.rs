@@ -179,7 +179,7 @@ impl<D, T: Serialize> Field<D, Vec<T>> {
 fn to_json<V: Serialize>(value: &V) -> Result<Value, super::filter::Invalid> {
     serde_json::to_value(value).map_err(|source| super::filter::Invalid {
         type_name: std::any::type_name::<V>(),
-        source,
+        message: source.to_string(),
     })
 }
 

@@ -5,19 +5,20 @@ use std::ops::Not;
 use super::expr::{Expr, Path};
 use crate::error::Error;
 
-/// A value that could not be turned into JSON for a query.
-#[derive(Debug)]
+/// A value that could not be turned into JSON for a query. Kept as text so that filters can be
+/// cloned; it becomes an [`Error::Serialization`] when the query runs.
+#[derive(Clone, Debug)]
 pub(crate) struct Invalid {
     pub type_name: &'static str,
-    pub source: serde_json::Error,
+    pub message: String,
 }
 
-impl From<Invalid> for Error {
-    fn from(invalid: Invalid) -> Self {
+impl From<&Invalid> for Error {
+    fn from(invalid: &Invalid) -> Self {
         Error::Serialization {
             action: "serialize",
             type_name: invalid.type_name,
-            source: invalid.source,
+            source: serde::ser::Error::custom(&invalid.message),
         }
     }
 }
@@ -78,12 +79,15 @@ impl<D> Filter<D> {
         Filter::new(self.expr.and_then(|a| Ok(join(a, other.expr?))))
     }
 
-    pub(crate) fn into_expr(self) -> Result<Expr, Invalid> {
-        self.expr
+    /// The condition, or the error of a value in it that did not serialize.
+    pub(crate) fn expr(&self) -> Result<&Expr, Error> {
+        self.expr.as_ref().map_err(Error::from)
     }
+}
 
-    pub(crate) fn expr(&self) -> Result<&Expr, &Invalid> {
-        self.expr.as_ref()
+impl<D> Clone for Filter<D> {
+    fn clone(&self) -> Self {
+        Filter::new(self.expr.clone())
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::expr::{Path, SqlQuery};
+use super::expr::{Path, Precedence, SqlQuery};
 use crate::store::{QueryRequest, Scope, Select};
 
 /// The query's SQL: `SELECT [TOP n] ... FROM c [WHERE ...] [ORDER BY ...] [OFFSET .. LIMIT ..]`.
@@ -83,8 +83,16 @@ fn where_clause(request: &QueryRequest<'_>, sql: &mut SqlQuery) {
         }
     }
     if let Some(filter) = &request.spec.filter {
+        let alone = !matches!(request.scope, Scope::Partition(_));
         and(sql);
-        filter.render(sql);
+        filter.render_within(
+            sql,
+            if alone {
+                Precedence::Or
+            } else {
+                Precedence::And
+            },
+        );
     }
 }
 
