@@ -11,7 +11,7 @@ use crate::concurrency::{DEFAULT_UPDATE_ATTEMPTS, Etag};
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, PartitionKey};
-use crate::query::Query;
+use crate::query::{Query, RawQuery};
 use crate::response::Response;
 use crate::store::{ItemKey, MemoryStore, Store, WriteMode};
 
@@ -112,6 +112,13 @@ impl<T: CosmosDocument> Repository<T> {
     /// Starts a typed query over this repository's documents; see [`Query`].
     pub fn query(&self) -> Query<'_, T> {
         Query::new(self)
+    }
+
+    /// Starts a query written in Cosmos DB SQL, for what [`query`](Repository::query) cannot
+    /// say. Read [`RawQuery`]'s note on SQL injection first: pass values with
+    /// [`param`](RawQuery::param), never with `format!`.
+    pub fn raw_query(&self, sql: impl Into<String>) -> RawQuery<'_, T> {
+        RawQuery::new(self, sql.into())
     }
 
     pub(crate) fn store(&self) -> &dyn Store {

@@ -451,8 +451,26 @@ impl Store for CosmosStore {
         page_size: u32,
         continuation: Option<&str>,
     ) -> Result<Page<Value>> {
-        let container = self.container(request.container).await?;
-        let scope = feed_scope(request.scope)?;
+        let sql = sql::render(&request);
+        self.raw_query_page(
+            request.container,
+            request.scope,
+            &sql,
+            page_size,
+            continuation,
+        )
+        .await
+    }
+
+    async fn raw_query_page(
+        &self,
+        container: &str,
+        scope: Scope<'_>,
+        sql: &SqlQuery,
+        page_size: u32,
+        continuation: Option<&str>,
+    ) -> Result<Page<Value>> {
+        let container = self.container(container).await?;
         let mut options = QueryOptions::default().with_max_item_count(MaxItemCountHint::Limit(
             NonZeroU32::new(page_size).unwrap_or(NonZeroU32::MIN),
         ));
@@ -461,7 +479,7 @@ impl Store for CosmosStore {
                 options.with_continuation_token(ContinuationToken::from_string(token.to_owned()));
         }
         let mut pages = container
-            .query_items::<Value>(sdk_query(sql::render(&request))?, scope, Some(options))
+            .query_items::<Value>(sdk_query(sql.clone())?, feed_scope(scope)?, Some(options))
             .await
             .map_err(|e| self.error(e, Op::Read, None))?
             .into_pages();
@@ -472,8 +490,7 @@ impl Store for CosmosStore {
         let charge = page.headers().request_charge().map_or(0.0, |c| c.value());
         // One partition is one range: no service continuation means no more pages. Across
         // ranges the SDK's token says where to resume, and the page after the last is empty.
-        let done =
-            matches!(request.scope, Scope::Partition(_)) && page.headers().continuation().is_none();
+        let done = matches!(scope, Scope::Partition(_)) && page.headers().continuation().is_none();
         let next = if done {
             None
         } else {

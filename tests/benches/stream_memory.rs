@@ -73,7 +73,13 @@ async fn main() {
     })
     .await;
     let (collected, all_kib, all_s) = measure(async {
-        products.query().cross_partition().all().await.unwrap().len()
+        products
+            .query()
+            .cross_partition()
+            .all()
+            .await
+            .unwrap()
+            .len()
     })
     .await;
 

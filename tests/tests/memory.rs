@@ -267,3 +267,18 @@ async fn a_query_on_an_unused_container_is_empty() {
     );
     assert_eq!(products.query().cross_partition().count().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn raw_sql_is_unsupported_on_the_embedded_store() {
+    let products = seed_products(&MemoryStore::new()).await;
+    let err = products
+        .raw_query("SELECT * FROM c")
+        .cross_partition()
+        .all()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Unsupported { message } if message.contains("Repository::query")),
+        "{err:?}"
+    );
+}

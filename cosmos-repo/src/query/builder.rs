@@ -46,7 +46,7 @@ pub struct Unscoped;
 
 /// A query that reads one partition, or every partition.
 #[derive(Debug)]
-pub struct Scoped(Option<PartitionKey>);
+pub struct Scoped(pub(crate) Option<PartitionKey>);
 
 /// A typed query over the documents of a [`Repository`], made by [`Repository::query`].
 ///
@@ -395,7 +395,7 @@ enum Streaming<'r, T: CosmosDocument, P> {
 /// The page size `all` uses.
 const DEFAULT_PAGE_SIZE: u32 = 1000;
 
-fn decode_page<P: DeserializeOwned>(page: Page<Value>) -> Result<Page<P>> {
+pub(crate) fn decode_page<P: DeserializeOwned>(page: Page<Value>) -> Result<Page<P>> {
     let items = page
         .items
         .into_iter()

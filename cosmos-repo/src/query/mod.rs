@@ -5,9 +5,11 @@ mod builder;
 pub(crate) mod expr;
 mod field;
 mod filter;
+mod raw;
 pub(crate) mod sql;
 
 pub use builder::{Page, Projection, Query, Scoped, Selection, Unscoped};
 pub use expr::{Path, SqlQuery};
 pub use field::{Field, TextField};
 pub use filter::{Filter, OrderBy};
+pub use raw::RawQuery;

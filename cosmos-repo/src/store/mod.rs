@@ -14,6 +14,7 @@ use crate::concurrency::{Etag, yield_backoff};
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
 use crate::query::Page;
+use crate::query::SqlQuery;
 use crate::query::expr::{Expr, Path};
 use crate::response::Response;
 
@@ -124,6 +125,20 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         page_size: u32,
         continuation: Option<&str>,
     ) -> Result<Page<Value>>;
+
+    /// One page of a query written in SQL. Only a store that speaks SQL runs it.
+    async fn raw_query_page(
+        &self,
+        _container: &str,
+        _scope: Scope<'_>,
+        _sql: &SqlQuery,
+        _page_size: u32,
+        _continuation: Option<&str>,
+    ) -> Result<Page<Value>> {
+        Err(Error::Unsupported {
+            message: "raw SQL queries need Cosmos DB: the embedded store runs typed queries (`Repository::query`) without parsing SQL".to_owned(),
+        })
+    }
 
     /// How many documents match the query's filter in its scope.
     async fn count(&self, request: QueryRequest<'_>) -> Result<Response<u64>>;
