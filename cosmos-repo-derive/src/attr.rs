@@ -15,6 +15,7 @@ pub const CRATE: &str = "crate";
 pub const ID: &str = "id";
 pub const PARTITION_KEY: &str = "partition_key";
 pub const ETAG: &str = "etag";
+pub const NESTED: &str = "nested";
 const SERDE: &str = "serde";
 
 const CONTAINER_KEYS: &str = "`container`, `crate`";
@@ -111,6 +112,8 @@ pub struct Field {
     pub skip_serializing: Option<Path>,
     /// `#[serde(flatten)]`, kept for its span.
     pub flatten: Option<Path>,
+    /// `#[cosmos(nested)]`: the field's type derives `CosmosFields`, whose paths nest under it.
+    pub nested: Option<Path>,
 }
 
 impl Field {
@@ -122,6 +125,7 @@ impl Field {
             rename: None,
             skip_serializing: None,
             flatten: None,
+            nested: None,
         };
         for attr in attrs {
             if let Some(name) = field_helper_name(attr) {
@@ -152,15 +156,32 @@ impl Field {
                     *slot = Some(attr.clone());
                 }
             } else if attr.path().is_ident(COSMOS) {
-                cx.error_spanned_by(
-                    attr,
-                    "#[cosmos(...)] goes on the struct; mark fields with #[id], #[partition_key] or #[etag]",
-                );
+                if let Err(err) = attr.parse_nested_meta(|meta| field.parse_cosmos(cx, meta)) {
+                    cx.syn_error(err);
+                }
             } else if attr.path().is_ident(SERDE) {
                 let _ = attr.parse_nested_meta(|meta| field.parse_serde(meta));
             }
         }
         field
+    }
+
+    fn parse_cosmos(&mut self, cx: &Ctxt, meta: ParseNestedMeta) -> syn::Result<()> {
+        if meta.path.is_ident(NESTED) {
+            if self.nested.is_some() {
+                cx.error_spanned_by(&meta.path, "duplicate cosmos attribute `nested`");
+            }
+            self.nested = Some(meta.path.clone());
+            Ok(())
+        } else {
+            let name = meta
+                .path
+                .get_ident()
+                .map_or_else(String::new, ToString::to_string);
+            Err(meta.error(format!(
+                "unknown cosmos field attribute `{name}`, expected `nested` (container options such as `container` go on the struct; mark fields with #[id], #[partition_key] or #[etag])"
+            )))
+        }
     }
 
     fn parse_serde(&mut self, meta: ParseNestedMeta) -> syn::Result<()> {

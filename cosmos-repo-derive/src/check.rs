@@ -164,6 +164,12 @@ fn check_key_field_is_stored(cx: &Ctxt, field: &Field) {
             ),
         );
     }
+    if let Some(nested) = &field.attrs.nested {
+        cx.error_spanned_by(
+            nested,
+            format!("#[cosmos(nested)] cannot be used on the {role} field: its value must be a single JSON value, not an object"),
+        );
+    }
 }
 
 /// Whether `ty` is written `Option<T>` (or with a path such as `core::option::Option<T>`).

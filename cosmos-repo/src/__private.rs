@@ -4,4 +4,4 @@ pub use serde;
 
 pub use crate::document::DocumentId;
 pub use crate::key::IntoPartitionKey;
-pub use crate::query::Field;
+pub use crate::query::{CosmosFields, Field, Path};

@@ -95,6 +95,7 @@ pub use error::{Error, Result};
 #[cfg(feature = "cosmos")]
 pub use identity::Credential;
 pub use key::PartitionKey;
+pub use query::CosmosFields;
 pub use repository::{Delete, Read, Replace, Repository, Update, Write};
 pub use response::Response;
 #[cfg(feature = "cosmos")]
@@ -102,4 +103,4 @@ pub use sdk::Cosmos;
 pub use store::MemoryStore;
 
 #[cfg(feature = "derive")]
-pub use cosmos_repo_derive::CosmosDocument;
+pub use cosmos_repo_derive::{CosmosDocument, CosmosFields};

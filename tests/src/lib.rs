@@ -2,7 +2,7 @@
 //! once against a [`Backend`] so that each store runs the same suite.
 
 use cosmos_repo::prelude::*;
-use cosmos_repo::{CosmosDocument, MemoryStore};
+use cosmos_repo::{CosmosDocument, CosmosFields, MemoryStore};
 
 pub mod fake;
 pub mod scenarios;
@@ -116,6 +116,38 @@ pub struct Product {
     pub first_seen: String,
 }
 
+/// An address embedded in shipments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosFields)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub city: String,
+    pub zip_code: String,
+    #[cosmos(nested)]
+    pub geo: Geo,
+}
+
+/// Coordinates, nested two levels down.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosFields)]
+pub struct Geo {
+    pub lat: f64,
+}
+
+/// A shipment, for queries on nested fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "shipments")]
+#[serde(rename_all = "camelCase")]
+pub struct Shipment {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub carrier: String,
+    #[cosmos(nested)]
+    pub destination: Address,
+    #[cosmos(nested)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<Address>,
+}
+
 /// Generates one `#[tokio::test]` per scenario, each on a fresh backend from `$backend` (an
 /// expression evaluated inside the async test, so it may `.await`). Attributes after it, such
 /// as `#[ignore = "..."]`, go on every test.
@@ -148,6 +180,7 @@ macro_rules! conformance_suite {
             projections_return_fields_and_tuples,
             count_and_exists_follow_the_filter,
             query_values_are_parameters_not_sql,
+            nested_fields_are_queried_by_path,
         );
     };
     (@tests $attrs:tt $backend:expr; $($scenario:ident,)*) => {$(

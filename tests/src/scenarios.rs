@@ -6,7 +6,7 @@ use cosmos_repo::prelude::*;
 use cosmos_repo::query::Filter;
 use futures::TryStreamExt as _;
 
-use crate::{Backend, Counter, Order, Product, Reading, Session};
+use crate::{Address, Backend, Counter, Geo, Order, Product, Reading, Session, Shipment};
 
 pub async fn create_then_read_returns_the_stored_document(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
@@ -758,4 +758,67 @@ pub async fn query_values_are_parameters_not_sql(backend: &impl Backend) {
         .to_sql()
         .unwrap();
     assert!(!sql.text.contains("1=1"), "{}", sql.text);
+}
+
+pub async fn nested_fields_are_queried_by_path(backend: &impl Backend) {
+    let shipments = backend.repository::<Shipment>();
+    let address = |city: &str, zip: &str, lat: f64| Address {
+        city: city.into(),
+        zip_code: zip.into(),
+        geo: Geo { lat },
+    };
+    for (id, to, back) in [
+        ("s1", address("Paris", "75001", 48.8), None),
+        (
+            "s2",
+            address("Lyon", "69001", 45.7),
+            Some(address("Paris", "75002", 48.8)),
+        ),
+        (
+            "s3",
+            address("Oslo", "0150", 59.9),
+            Some(address("Bergen", "5003", 60.4)),
+        ),
+    ] {
+        shipments
+            .create(&Shipment {
+                id: id.into(),
+                carrier: "dhl".into(),
+                destination: to,
+                return_to: back,
+            })
+            .await
+            .unwrap();
+    }
+    let f = Shipment::FIELDS;
+    let ids = |filter: Filter<Shipment>| {
+        let shipments = &shipments;
+        async move {
+            let mut ids: Vec<String> = shipments
+                .query()
+                .partition("dhl")
+                .filter(filter)
+                .select(Shipment::FIELDS.id)
+                .all()
+                .await
+                .unwrap();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(ids(f.destination.city.eq("Paris")).await, ["s1"]);
+    assert_eq!(ids(f.destination.zip_code.starts_with("69")).await, ["s2"]);
+    assert_eq!(ids(f.destination.geo.lat.gt(50.0)).await, ["s3"]);
+    assert_eq!(ids(f.return_to.city.eq("Paris")).await, ["s2"]);
+    assert_eq!(ids(f.return_to.city.is_defined()).await, ["s2", "s3"]);
+    assert_eq!(ids(f.return_to.geo.lat.lt(50.0).not()).await, ["s3"]);
+    let cities: Vec<String> = shipments
+        .query()
+        .partition("dhl")
+        .order_by(f.destination.geo.lat.desc())
+        .select(f.destination.city)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(cities, ["Oslo", "Paris", "Lyon"]);
 }

@@ -259,12 +259,26 @@ mod no_prelude {
         #[etag]
         #[serde(rename = "_etag", default, skip_serializing)]
         pub etag: ::std::option::Option<::cosmos_repo::Etag>,
+        #[cosmos(nested)]
+        #[serde(rename = "where")]
+        pub place: Place,
+    }
+
+    /// An embedded struct declared with no prelude in scope.
+    #[derive(::serde::Serialize, ::serde::Deserialize, ::cosmos_repo::CosmosFields)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub struct Place {
+        pub city_name: ::std::string::String,
     }
 }
 
 #[test]
 fn derive_compiles_without_a_prelude() {
     assert_eq!(no_prelude::Bare::CONTAINER, "bare");
+    assert_eq!(
+        no_prelude::Bare::FIELDS.place.city_name.path().segments(),
+        ["where", "CITY_NAME"]
+    );
 }
 
 /// The runtime found through a renamed path.

@@ -20,15 +20,17 @@ pub struct Path {
 
 impl Path {
     /// A top-level property.
-    pub(crate) const fn root(name: &'static str) -> Path {
+    #[doc(hidden)]
+    pub const fn root(name: &'static str) -> Path {
         let mut segments = [""; MAX_DEPTH];
         segments[0] = name;
         Path { segments, len: 1 }
     }
 
-    /// A property of the object at this path. Deeper than [`MAX_DEPTH`] fails to compile where
+    /// A property of the object at this path. Deeper than eight levels fails to compile where
     /// it is evaluated in a `const`.
-    pub(crate) const fn child(self, name: &'static str) -> Path {
+    #[doc(hidden)]
+    pub const fn child(self, name: &'static str) -> Path {
         let mut path = self;
         assert!(
             path.len < MAX_DEPTH,

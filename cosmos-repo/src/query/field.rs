@@ -7,6 +7,55 @@ use serde_json::Value;
 use super::expr::{CmpOp, Expr, Path, StrOp};
 use super::filter::{Filter, OrderBy};
 
+/// A struct stored inside documents whose fields a query can address, as in
+/// `Order::FIELDS.address.city`. Derive it, and mark the document's field `#[cosmos(nested)]`:
+///
+/// ```
+/// use cosmos_repo::prelude::*;
+///
+/// #[derive(Serialize, Deserialize, CosmosFields)]
+/// #[serde(rename_all = "camelCase")]
+/// struct Address {
+///     city: String,
+///     zip_code: String,
+/// }
+///
+/// #[derive(Serialize, Deserialize, CosmosDocument)]
+/// struct Order {
+///     #[id]
+///     id: String,
+///     #[partition_key]
+///     customer: String,
+///     #[cosmos(nested)]
+///     address: Address,
+///     #[cosmos(nested)]
+///     billing: Option<Address>,
+/// }
+///
+/// let zip = Order::FIELDS.billing.zip_code;
+/// assert_eq!(zip.path().segments(), ["billing", "zipCode"]);
+/// let in_paris = Order::FIELDS.address.city.eq("Paris");
+/// # let _ = in_paris;
+/// ```
+///
+/// Serde's renames apply at every level. `Option<T>` and `Box<T>` of such a struct nest too.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no typed field paths for #[cosmos(nested)]",
+    note = "add `#[derive(CosmosFields)]` to `{Self}`, or remove #[cosmos(nested)] from the field"
+)]
+pub trait CosmosFields {
+    /// The typed paths of the struct's fields inside a document `D`.
+    type Fields<D>;
+}
+
+impl<T: CosmosFields> CosmosFields for Option<T> {
+    type Fields<D> = T::Fields<D>;
+}
+
+impl<T: CosmosFields> CosmosFields for Box<T> {
+    type Fields<D> = T::Fields<D>;
+}
+
 /// The typed path of one stored field of document type `D`, whose Rust type is `V`.
 ///
 /// The derive generates one per stored field, reached through the document's `FIELDS` constant.
@@ -43,11 +92,7 @@ pub struct Field<D, V> {
 
 impl<D, V> Field<D, V> {
     #[doc(hidden)]
-    pub const fn new(name: &'static str) -> Self {
-        Field::at(Path::root(name))
-    }
-
-    const fn at(path: Path) -> Self {
+    pub const fn at(path: Path) -> Self {
         Field {
             path,
             types: PhantomData,

@@ -10,6 +10,6 @@ pub(crate) mod sql;
 
 pub use builder::{Page, Projection, Query, Scoped, Selection, Unscoped};
 pub use expr::{Path, SqlQuery};
-pub use field::{Field, TextField};
+pub use field::{CosmosFields, Field, TextField};
 pub use filter::{Filter, OrderBy};
 pub use raw::RawQuery;
