@@ -1,4 +1,5 @@
-//! Quickstart: upsert an order and read it back by partition key and id.
+//! Quickstart: upsert an order, read it back by partition key and id, and query it with a typed
+//! filter.
 //!
 //! Runs on the embedded in-memory store when `COSMOS_ENDPOINT` is unset:
 //!
@@ -95,5 +96,14 @@ async fn run(orders: Repository<Order>) -> cosmos_repo::Result<()> {
         "read back {}: status {}, total {}",
         read.id, read.status, read.total
     );
+    let f = Order::FIELDS;
+    let paid = orders
+        .query()
+        .partition("contoso")
+        .filter(f.status.eq("paid").and(f.total.gt(10.0)))
+        .order_by(f.total.desc());
+    println!("query: {}", paid.to_sql()?.text);
+    let paid = paid.all().await?;
+    println!("paid orders over 10 for contoso: {}", paid.len());
     Ok(())
 }
