@@ -299,7 +299,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
                 .query_page(request, DEFAULT_PAGE_SIZE, continuation.as_deref())
                 .await?;
             charge += page.request_charge;
-            items.extend(decode_page::<P>(Page::new(page.items, None, 0.0))?.items);
+            items.extend(decode_items::<P>(page.items)?);
             match page.continuation {
                 Some(next) => continuation = Some(next),
                 None => return Ok(Response::new(items, charge, None, None)),
@@ -396,8 +396,12 @@ enum Streaming<'r, T: CosmosDocument, P> {
 const DEFAULT_PAGE_SIZE: u32 = 1000;
 
 pub(crate) fn decode_page<P: DeserializeOwned>(page: Page<Value>) -> Result<Page<P>> {
-    let items = page
-        .items
+    let items = decode_items(page.items)?;
+    Ok(Page::new(items, page.continuation, page.request_charge))
+}
+
+fn decode_items<P: DeserializeOwned>(items: Vec<Value>) -> Result<Vec<P>> {
+    items
         .into_iter()
         .map(|item| {
             serde_json::from_value(item).map_err(|source| Error::Serialization {
@@ -406,8 +410,7 @@ pub(crate) fn decode_page<P: DeserializeOwned>(page: Page<Value>) -> Result<Page
                 source,
             })
         })
-        .collect::<Result<_>>()?;
-    Ok(Page::new(items, page.continuation, page.request_charge))
+        .collect()
 }
 
 /// What [`Query::select`] can return: one field, or a tuple of up to four fields.
