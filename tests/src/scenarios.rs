@@ -449,7 +449,7 @@ pub async fn seed_products(backend: &impl Backend) -> Repository<Product> {
 }
 
 /// The ids of the products matching `filter` across partitions, sorted.
-async fn ids(products: &Repository<Product>, filter: Filter<Product>) -> Vec<String> {
+pub async fn ids(products: &Repository<Product>, filter: Filter<Product>) -> Vec<String> {
     let mut ids: Vec<String> = products
         .query()
         .cross_partition()

@@ -5,6 +5,7 @@ use cosmos_repo::MemoryStore;
 use cosmos_repo::prelude::*;
 use cosmos_repo::query::Filter;
 use cosmos_repo_tests::Product;
+use cosmos_repo_tests::scenarios::ids;
 use cosmos_repo_tests::server::{fresh_database, local_endpoint};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -86,19 +87,6 @@ fn predicate() -> impl Strategy<Value = Filter<Product>> {
             inner.prop_map(Filter::not),
         ]
     })
-}
-
-async fn ids(products: &Repository<Product>, filter: Filter<Product>) -> Vec<String> {
-    let mut ids = products
-        .query()
-        .cross_partition()
-        .filter(filter)
-        .select(Product::FIELDS.id)
-        .all()
-        .await
-        .unwrap();
-    ids.sort();
-    ids
 }
 
 #[test]

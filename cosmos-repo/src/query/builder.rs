@@ -180,20 +180,15 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
     /// tuples (`SELECT VALUE c.total`, `SELECT VALUE [c.id, c.total]`). Documents where a
     /// selected field is missing are skipped.
     pub fn select<Q: Projection<T>>(self, projection: Q) -> Query<'r, T, S, Q::Output> {
-        Query {
-            repo: self.repo,
-            scope: self.scope,
-            filter: self.filter,
-            order_by: self.order_by,
-            offset: self.offset,
-            limit: self.limit,
-            select: projection.select().0,
-            output: PhantomData,
-        }
+        self.returning(projection.select().0)
     }
 
     /// Returns whole documents decoded as `U`, a type with a subset of `T`'s fields.
     pub fn select_as<U: DeserializeOwned>(self) -> Query<'r, T, S, U> {
+        self.returning(Select::Documents)
+    }
+
+    fn returning<U>(self, select: Select) -> Query<'r, T, S, U> {
         Query {
             repo: self.repo,
             scope: self.scope,
@@ -201,7 +196,7 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
             order_by: self.order_by,
             offset: self.offset,
             limit: self.limit,
-            select: Select::Documents,
+            select,
             output: PhantomData,
         }
     }

@@ -172,10 +172,10 @@ impl Store for MemoryStore {
             .and_then(|partitions| partitions.get_mut(&key.partition_key.to_string()))
             .ok_or_else(|| key.not_found())?;
         let current = partition.get(key.id).ok_or_else(|| key.not_found())?;
-        if let Some(expected) = if_match {
-            if etag_of(current) != Some(expected.as_str()) {
-                return Err(key.precondition_failed());
-            }
+        if let Some(expected) = if_match
+            && etag_of(current) != Some(expected.as_str())
+        {
+            return Err(key.precondition_failed());
         }
         partition.remove(key.id);
         drop(containers);
