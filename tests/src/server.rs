@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use cosmos_repo::{Cosmos, CosmosConfig, Credential, EMULATOR_KEY};
+use cosmos_repo::{Cosmos, CosmosConfig, CosmosConfigBuilder, Credential, EMULATOR_KEY};
 
 use crate::{Counter, Order, Product, Reading, Session, Shipment};
 
@@ -62,6 +62,23 @@ fn start_server() -> (String, Child) {
     (endpoint, child)
 }
 
+/// Connects with `config` and the account key `key`, reading no environment.
+pub async fn connect_with(config: CosmosConfigBuilder, key: &str) -> Cosmos {
+    config
+        .credential(Credential::Key(key.to_owned().into()))
+        .emulator(true)
+        .build_from(|_| None)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("cannot use the server: {e:?}"))
+}
+
+/// A fresh database on the local server; see [`fresh_database`].
+pub async fn local_database() -> Cosmos {
+    fresh_database(&local_endpoint()).await
+}
+
 /// Connects to `endpoint` with the emulator key, in a database no other test uses, with the
 /// containers of every test document created.
 pub async fn fresh_database(endpoint: &str) -> Cosmos {
@@ -74,16 +91,10 @@ pub async fn fresh_database(endpoint: &str) -> Cosmos {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let cosmos = CosmosConfig::builder()
+    let config = CosmosConfig::builder()
         .endpoint(endpoint)
-        .database(&database)
-        .credential(Credential::Key(EMULATOR_KEY.into()))
-        .emulator(true)
-        .build_from(|_| None)
-        .unwrap()
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("cannot use the server at {endpoint}: {e:?}"));
+        .database(&database);
+    let cosmos = connect_with(config, EMULATOR_KEY).await;
     cosmos.ensure_container::<Order>().await.unwrap();
     cosmos.ensure_container::<Counter>().await.unwrap();
     cosmos.ensure_container::<Session>().await.unwrap();

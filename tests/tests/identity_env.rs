@@ -46,13 +46,7 @@ async fn developer_tools_without_tools() {
         .connect()
         .await
         .unwrap_err();
-    let Error::Unauthorized {
-        sub_status, fix, ..
-    } = &err
-    else {
-        panic!("expected Unauthorized, got {err:?}");
-    };
-    assert_eq!(*sub_status, 20402);
+    let fix = token_failure_fix(&err);
     assert!(fix.contains("run `az login`"), "{fix}");
     assert!(
         fix.contains("AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential"),
@@ -150,13 +144,7 @@ async fn managed_identity(identity_listener: std::net::TcpListener, identity_end
         .connect()
         .await
         .unwrap_err();
-    let Error::Unauthorized {
-        sub_status, fix, ..
-    } = &err
-    else {
-        panic!("expected Unauthorized, got {err:?}");
-    };
-    assert_eq!(*sub_status, 20402);
+    let fix = token_failure_fix(&err);
     assert!(
         fix.contains("client id `not-assigned` (AZURE_CLIENT_ID)"),
         "{fix}"
@@ -168,4 +156,16 @@ async fn managed_identity(identity_listener: std::net::TcpListener, identity_end
             .any(|r| r.target.contains("client_id=not-assigned")),
         "the token request reached the loopback endpoint"
     );
+}
+
+/// The fix of a 401 raised because no token could be had (sub-status 20402).
+fn token_failure_fix(err: &Error) -> &str {
+    match err {
+        Error::Unauthorized {
+            sub_status: 20402,
+            fix,
+            ..
+        } => fix,
+        other => panic!("expected Unauthorized with sub-status 20402, got {other:?}"),
+    }
 }

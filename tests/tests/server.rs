@@ -1,21 +1,19 @@
 //! The conformance suite against the local Cosmos DB-compatible server, through the SDK store.
 
-use cosmos_repo_tests::server::{fresh_database, local_endpoint};
+use cosmos_repo_tests::server::{connect_with, local_database, local_endpoint};
 
-cosmos_repo_tests::conformance_suite!(fresh_database(&local_endpoint()).await);
+cosmos_repo_tests::conformance_suite!(local_database().await);
 
 // What the server does differently from Cosmos DB (tests/server/README.md), and container
 // errors, which the embedded store cannot show.
 
 use cosmos_repo::prelude::*;
-use cosmos_repo::{CosmosConfig, Credential};
+use cosmos_repo::{CosmosConfig, EMULATOR_KEY};
 use cosmos_repo_tests::Order;
 
 #[tokio::test]
 async fn server_charges_one_request_unit() {
-    let orders = fresh_database(&local_endpoint())
-        .await
-        .repository::<Order>();
+    let orders = local_database().await.repository::<Order>();
     let created = orders
         .create(&Order::new("contoso", "o-1", 1.0))
         .with_meta()
@@ -27,9 +25,7 @@ async fn server_charges_one_request_unit() {
 
 #[tokio::test]
 async fn server_etags_are_unquoted() {
-    let orders = fresh_database(&local_endpoint())
-        .await
-        .repository::<Order>();
+    let orders = local_database().await.repository::<Order>();
     let created = orders
         .create(&Order::new("contoso", "o-1", 1.0))
         .await
@@ -41,22 +37,17 @@ async fn server_etags_are_unquoted() {
 
 #[tokio::test]
 async fn server_accepts_any_key() {
-    let cosmos = fresh_database(&local_endpoint()).await;
-    let other_key = CosmosConfig::builder()
+    let cosmos = local_database().await;
+    let config = CosmosConfig::builder()
         .endpoint(local_endpoint())
-        .database(cosmos.config().database())
-        .credential(Credential::Key("bm90IHRoZSBrZXk=".into()))
-        .build_from(|_| None)
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+        .database(cosmos.config().database());
+    let other_key = connect_with(config, "bm90IHRoZSBrZXk=").await;
     other_key.verify_container::<Order>().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_missing_container_is_container_not_found() {
-    let cosmos = fresh_database(&local_endpoint()).await;
+    let cosmos = local_database().await;
     let err = cosmos
         .repository::<Order>()
         .with_container("nowhere")
@@ -72,7 +63,7 @@ async fn a_missing_container_is_container_not_found() {
 
 #[tokio::test]
 async fn verify_container_checks_database_and_partition_key() {
-    let cosmos = fresh_database(&local_endpoint()).await;
+    let cosmos = local_database().await;
     cosmos.verify_container::<Order>().await.unwrap();
 
     /// Claims the `orders` container but partitions by another path.
@@ -91,32 +82,22 @@ async fn verify_container_checks_database_and_partition_key() {
         "{message}"
     );
 
-    let elsewhere = CosmosConfig::builder()
+    let config = CosmosConfig::builder()
         .endpoint(local_endpoint())
-        .database("no-such-database")
-        .credential(Credential::Key(cosmos_repo::EMULATOR_KEY.into()))
-        .build_from(|_| None)
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+        .database("no-such-database");
+    let elsewhere = connect_with(config, EMULATOR_KEY).await;
     let err = elsewhere.verify_container::<Order>().await.unwrap_err();
     assert!(matches!(err, Error::DatabaseNotFound { .. }), "{err:?}");
 }
 
 #[tokio::test]
 async fn cosmos_container_overrides_every_type() {
-    let cosmos = fresh_database(&local_endpoint()).await;
-    let pinned = CosmosConfig::builder()
+    let cosmos = local_database().await;
+    let config = CosmosConfig::builder()
         .endpoint(local_endpoint())
         .database(cosmos.config().database())
-        .container("sessions")
-        .credential(Credential::Key(cosmos_repo::EMULATOR_KEY.into()))
-        .build_from(|_| None)
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+        .container("sessions");
+    let pinned = connect_with(config, EMULATOR_KEY).await;
     assert_eq!(pinned.repository::<Order>().container(), "sessions");
 }
 
@@ -128,7 +109,7 @@ use cosmos_repo_tests::scenarios::seed_products;
 /// Like Cosmos DB, the server wants a composite index for ORDER BY on several properties.
 #[tokio::test]
 async fn sorting_by_two_fields_needs_a_composite_index_as_in_cosmos_db() {
-    let products = seed_products(&fresh_database(&local_endpoint()).await).await;
+    let products = seed_products(&local_database().await).await;
     let err = products
         .query()
         .cross_partition()
@@ -146,7 +127,7 @@ async fn sorting_by_two_fields_needs_a_composite_index_as_in_cosmos_db() {
 /// OFFSET ... LIMIT does not parse on the server; Cosmos DB runs it.
 #[tokio::test]
 async fn server_rejects_offset() {
-    let products = seed_products(&fresh_database(&local_endpoint()).await).await;
+    let products = seed_products(&local_database().await).await;
     let err = products
         .query()
         .cross_partition()
@@ -162,7 +143,7 @@ async fn server_rejects_offset() {
 /// Cosmos DB scopes them, so each document comes once.
 #[tokio::test]
 async fn server_repeats_results_of_an_or_on_the_partition_key() {
-    let products = seed_products(&fresh_database(&local_endpoint()).await).await;
+    let products = seed_products(&local_database().await).await;
     let category = Product::FIELDS.category;
     let ids = products
         .query()
@@ -177,7 +158,7 @@ async fn server_repeats_results_of_an_or_on_the_partition_key() {
 
 #[tokio::test]
 async fn raw_sql_runs_with_parameters() {
-    let products = seed_products(&fresh_database(&local_endpoint()).await).await;
+    let products = seed_products(&local_database().await).await;
     let mut prices: Vec<f64> = products
         .raw_query("SELECT VALUE c.price FROM c WHERE c.category = @category AND c.price > @min")
         .param("@category", "tools")

@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -78,6 +78,23 @@ impl MemoryStore {
         Repository::from_store(Arc::new(self.clone()))
     }
 
+    /// The documents, for reading. A poisoned lock is taken as is: every write changes them by
+    /// one insert or remove, so a panic cannot leave them half changed.
+    fn read_containers(&self) -> RwLockReadGuard<'_, HashMap<String, Partitions>> {
+        self.inner
+            .containers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The documents, for writing.
+    fn write_containers(&self) -> RwLockWriteGuard<'_, HashMap<String, Partitions>> {
+        self.inner
+            .containers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn next(&self) -> u64 {
         self.inner.sequence.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -109,11 +126,7 @@ impl Store for MemoryStore {
         }
         let etag = Etag::new(format!("\"00000000-0000-0000-0000-{:012x}\"", self.next()));
 
-        let mut containers = self
-            .inner
-            .containers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut containers = self.write_containers();
         let partition = containers
             .entry(key.container.to_owned())
             .or_default()
@@ -144,11 +157,7 @@ impl Store for MemoryStore {
 
     async fn read(&self, key: ItemKey<'_>) -> Result<Response<Value>> {
         yield_now().await;
-        let containers = self
-            .inner
-            .containers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let containers = self.read_containers();
         let item = containers
             .get(key.container)
             .and_then(|partitions| partitions.get(&key.partition_key.to_string()))
@@ -162,11 +171,7 @@ impl Store for MemoryStore {
 
     async fn delete(&self, key: ItemKey<'_>, if_match: Option<&Etag>) -> Result<Response<()>> {
         yield_now().await;
-        let mut containers = self
-            .inner
-            .containers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut containers = self.write_containers();
         let partition = containers
             .get_mut(key.container)
             .and_then(|partitions| partitions.get_mut(&key.partition_key.to_string()))
@@ -191,11 +196,7 @@ impl Store for MemoryStore {
         yield_now().await;
         let cursor = continuation.map(Cursor::parse).transpose()?;
         let spec = request.spec;
-        let containers = self
-            .inner
-            .containers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let containers = self.read_containers();
         let empty = Partitions::new();
         let partitions = containers.get(request.container).unwrap_or(&empty);
         let matches = |doc: &Value| {
@@ -266,11 +267,7 @@ impl Store for MemoryStore {
 
     async fn count(&self, request: QueryRequest<'_>) -> Result<Response<u64>> {
         yield_now().await;
-        let containers = self
-            .inner
-            .containers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let containers = self.read_containers();
         let count = containers.get(request.container).map_or(0, |partitions| {
             in_scope(partitions, request.scope, None)
                 .filter(|(_, _, doc)| {
