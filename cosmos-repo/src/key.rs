@@ -22,7 +22,7 @@ pub enum PartitionKeyValue {
 }
 
 impl PartitionKeyValue {
-    fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             PartitionKeyValue::String(value) => Value::from(value.as_str()),
             PartitionKeyValue::Number(value) => Value::from(*value),

@@ -76,6 +76,7 @@ mod error;
 #[cfg(feature = "cosmos")]
 mod identity;
 pub mod key;
+mod limits;
 pub mod prelude;
 pub mod query;
 mod repository;

@@ -11,6 +11,7 @@ use crate::concurrency::{DEFAULT_UPDATE_ATTEMPTS, Etag};
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, PartitionKey};
+use crate::limits;
 use crate::query::{Query, RawQuery};
 use crate::response::Response;
 use crate::store::{ItemKey, MemoryStore, Store, WriteMode};
@@ -265,12 +266,16 @@ impl<T: CosmosDocument> Repository<T> {
         }
     }
 
-    fn key<'a>(&'a self, partition_key: &'a PartitionKey, id: &'a str) -> ItemKey<'a> {
-        ItemKey {
+    /// Where a document is, after checking its id and key as Cosmos DB would: every operation
+    /// that names a document comes through here, before any request.
+    fn key<'a>(&'a self, partition_key: &'a PartitionKey, id: &'a str) -> Result<ItemKey<'a>> {
+        limits::check_id(id)?;
+        limits::check_partition_key(partition_key)?;
+        Ok(ItemKey {
             container: &self.container,
             partition_key,
             id,
-        }
+        })
     }
 
     /// Runs `request` in a `cosmos_repo` tracing span that ends up holding its request charge.
@@ -299,38 +304,20 @@ impl<T: CosmosDocument> Repository<T> {
 
     async fn write(&self, doc: &T, mode: WriteMode<'_>) -> Result<Response<T>> {
         let partition_key = doc.partition_key();
-        let key = self.key(&partition_key, doc.id());
-        validate_id(key.id)?;
-        let body = encode(doc)?;
+        let key = self.key(&partition_key, doc.id())?;
+        let body = encode(doc, &partition_key)?;
         decode(self.store.write(key, body, mode).await?)
     }
 }
 
-/// Cosmos DB's rules for a document id.
-fn validate_id(id: &str) -> Result<()> {
-    let problem = if id.is_empty() {
-        "a document id cannot be empty".to_owned()
-    } else if id.chars().count() > 255 {
-        "a document id has at most 255 characters".to_owned()
-    } else if let Some(bad) = id.chars().find(|c| matches!(c, '/' | '\\' | '?' | '#')) {
-        format!(
-            "a document id cannot contain `{bad}` (Cosmos DB forbids `/`, `\\`, `?` and `#` in ids)"
-        )
-    } else {
-        return Ok(());
-    };
-    Err(Error::BadRequest {
-        message: format!("{problem}, but got {id:?}"),
-    })
-}
-
-/// Serializes a document for a store.
-fn encode<T: CosmosDocument>(doc: &T) -> Result<Value> {
-    serde_json::to_value(doc).map_err(|source| Error::Serialization {
-        action: "serialize",
-        type_name: std::any::type_name::<T>(),
-        source,
-    })
+/// Serializes a document for a store, refusing what Cosmos DB cannot hold exactly (see
+/// [`limits`]) before anything is sent, so that no write fails after storing.
+fn encode<T: CosmosDocument>(doc: &T, partition_key: &PartitionKey) -> Result<Value> {
+    let name = format_args!("document `{}`", doc.id());
+    let body = limits::to_json(doc, &name)?;
+    limits::check_stored_key(&body, doc.id(), partition_key, T::PARTITION_KEY_PATHS)?;
+    limits::check_document_size(&body, &name)?;
+    Ok(body)
 }
 
 /// Deserializes a stored document, first setting `_etag` from the response when the store's
@@ -452,8 +439,10 @@ impl<T: CosmosDocument> Read<'_, T> {
     /// [`Error::NotFound`] if there is no such document; [`Error::Serialization`] if it does not
     /// deserialize as a `T`.
     pub async fn with_meta(self) -> Result<Response<T>> {
-        let key = self.repo.key(&self.partition_key, self.id);
-        let request = async { decode(self.repo.store.read(key).await?) };
+        let request = async {
+            let key = self.repo.key(&self.partition_key, self.id)?;
+            decode(self.repo.store.read(key).await?)
+        };
         self.repo.traced("read", self.id, request).await
     }
 }
@@ -485,8 +474,10 @@ impl<T: CosmosDocument> Delete<'_, T> {
     /// [`Error::NotFound`] if there is no such document; [`Error::PreconditionFailed`] if its
     /// etag differs from the one sent.
     pub async fn with_meta(self) -> Result<Response<()>> {
-        let key = self.repo.key(&self.partition_key, self.id);
-        let request = self.repo.store.delete(key, self.if_match.as_ref());
+        let request = async {
+            let key = self.repo.key(&self.partition_key, self.id)?;
+            self.repo.store.delete(key, self.if_match.as_ref()).await
+        };
         self.repo.traced("delete", self.id, request).await
     }
 }
@@ -524,7 +515,7 @@ impl<T: CosmosDocument, F: FnMut(&mut T)> Update<'_, T, F> {
     pub async fn with_meta(mut self) -> Result<Response<T>> {
         let repo = self.repo;
         let request = async {
-            let key = repo.key(&self.partition_key, self.id);
+            let key = repo.key(&self.partition_key, self.id)?;
             let mut charge = 0.0;
             for attempt in 1..=self.max_attempts {
                 let current = decode::<T>(repo.store.read(key).await?)?;
@@ -543,7 +534,11 @@ impl<T: CosmosDocument, F: FnMut(&mut T)> Update<'_, T, F> {
                 let mode = WriteMode::Replace {
                     if_match: etag.as_ref(),
                 };
-                match repo.store.write(key, encode(&doc)?, mode).await {
+                match repo
+                    .store
+                    .write(key, encode(&doc, &self.partition_key)?, mode)
+                    .await
+                {
                     Ok(stored) => {
                         let mut stored = decode::<T>(stored)?;
                         stored.request_charge += charge;

@@ -116,6 +116,20 @@ pub struct Product {
     pub first_seen: String,
 }
 
+/// A document with a free-form JSON payload, for values at Cosmos DB's limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "blobs")]
+pub struct Blob {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub owner: String,
+    pub payload: serde_json::Value,
+    #[etag]
+    #[serde(rename = "_etag", default, skip_serializing)]
+    pub etag: Option<Etag>,
+}
+
 /// An address embedded in shipments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosFields)]
 #[serde(rename_all = "camelCase")]
@@ -173,6 +187,9 @@ macro_rules! conformance_suite {
             hierarchical_keys_address_documents,
             numeric_keys_address_documents,
             invalid_ids_are_bad_requests,
+            bad_ids_never_reach_another_document,
+            values_cosmos_db_cannot_hold_are_never_stored,
+            keys_cosmos_db_cannot_hold_are_refused,
             metadata_comes_with_every_response,
             every_query_operator_selects_the_documents_cosmos_db_would,
             partition_scope_reads_one_partition,

@@ -6,7 +6,7 @@ use cosmos_repo::prelude::*;
 use cosmos_repo::query::Filter;
 use futures::TryStreamExt as _;
 
-use crate::{Address, Backend, Counter, Geo, Order, Product, Reading, Session, Shipment};
+use crate::{Address, Backend, Blob, Counter, Geo, Order, Product, Reading, Session, Shipment};
 
 pub async fn create_then_read_returns_the_stored_document(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
@@ -317,18 +317,207 @@ pub async fn numeric_keys_address_documents(backend: &impl Backend) {
     );
 }
 
+/// Ids Cosmos DB refuses, or that a request path would turn into another resource.
+pub const BAD_IDS: [&str; 12] = [
+    "",
+    ".",
+    "..",
+    "a/b",
+    "x/../other",
+    "a\\b",
+    "a?b",
+    "a#b",
+    "tab\there",
+    "new\nline",
+    "nul\0",
+    "other ",
+];
+
+fn assert_bad_request<T: std::fmt::Debug>(result: Result<T>, what: &str) {
+    match result {
+        Err(Error::BadRequest { message }) => assert!(!message.is_empty(), "{what}"),
+        other => panic!("{what}: expected BadRequest, got {other:?}"),
+    }
+}
+
 pub async fn invalid_ids_are_bad_requests(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
-    for id in ["", "a/b", "a\\b", "a?b", "a#b"] {
+    for id in bad_ids() {
+        assert_bad_request(orders.create(&Order::new("contoso", &id, 1.0)).await, &id);
+        assert_bad_request(orders.upsert(&Order::new("contoso", &id, 1.0)).await, &id);
+        assert_bad_request(orders.replace(&Order::new("contoso", &id, 1.0)).await, &id);
+        assert_bad_request(orders.read("contoso", &id).await, &id);
+        assert_bad_request(orders.find("contoso", &id).await, &id);
+        assert_bad_request(orders.delete("contoso", &id).await, &id);
+        assert_bad_request(
+            orders.delete_doc(&Order::new("contoso", &id, 1.0)).await,
+            &id,
+        );
+        assert_bad_request(orders.update("contoso", &id, |o| o.total += 1.0).await, &id);
+    }
+}
+
+/// Every id in [`BAD_IDS`], and one a byte over Cosmos DB's 1,023-byte limit.
+pub fn bad_ids() -> Vec<String> {
+    let mut ids: Vec<String> = BAD_IDS.iter().map(|id| (*id).to_owned()).collect();
+    ids.push("é".repeat(512));
+    ids
+}
+
+pub async fn bad_ids_never_reach_another_document(backend: &impl Backend) {
+    let orders = backend.repository::<Order>();
+    create_order(&orders, "contoso", "other", 1.0).await;
+    for id in bad_ids() {
+        let _ = orders.delete("contoso", &id).await;
+        let _ = orders.update("contoso", &id, |o| o.total = 666.0).await;
+        let _ = orders
+            .replace(&Order::new("contoso", &id, 666.0))
+            .unconditional()
+            .await;
+    }
+    let other = orders.read("contoso", "other").await.unwrap();
+    assert_eq!(other.total, 1.0, "no operation on a bad id touched `other`");
+    assert_eq!(orders.query().cross_partition().count().await.unwrap(), 1);
+    // Ids near the rules are fine, and name exactly themselves.
+    for id in [
+        " lead",
+        "...",
+        ".dot",
+        "100%",
+        "a b",
+        "ünï😀",
+        "a+b=c&d",
+        "%2e%2e",
+        "o%2Fx",
+    ] {
+        orders
+            .create(&Order::new("contoso", id, 2.0))
+            .await
+            .unwrap();
+        assert_eq!(orders.read("contoso", id).await.unwrap().id, id);
+        orders.delete("contoso", id).await.unwrap();
+    }
+    assert_eq!(orders.read("contoso", "other").await.unwrap().total, 1.0);
+}
+
+pub async fn values_cosmos_db_cannot_hold_are_never_stored(backend: &impl Backend) {
+    let orders = backend.repository::<Order>();
+    for total in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         let err = orders
-            .create(&Order::new("contoso", id, 1.0))
+            .create(&Order::new("contoso", "o-nan", total))
             .await
             .unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
         assert!(
-            matches!(err, Error::BadRequest { .. }),
-            "id {id:?}: {err:?}"
+            message.contains("`total`") && message.contains("string"),
+            "{message}"
+        );
+        assert!(
+            orders.find("contoso", "o-nan").await.unwrap().is_none(),
+            "nothing stored"
         );
     }
+    let counters = backend.repository::<Counter>();
+    let big = Counter {
+        id: "big".into(),
+        scope: "s".into(),
+        value: (1 << 53) + 1,
+        etag: None,
+    };
+    let err = counters.upsert(&big).await.unwrap_err();
+    assert!(
+        err.to_string().contains("`value` is 9007199254740993"),
+        "{err}"
+    );
+    assert!(counters.find("s", "big").await.unwrap().is_none());
+    let edge = Counter {
+        value: (1 << 53) - 1,
+        ..big
+    };
+    assert_eq!(counters.upsert(&edge).await.unwrap().value, (1 << 53) - 1);
+
+    let blobs = backend.repository::<Blob>();
+    let nest = |arrays: usize| {
+        (0..arrays).fold(serde_json::json!(1), |inner, _| serde_json::json!([inner]))
+    };
+    // The document is level 1 and `payload` an array from level 2.
+    let deepest = Blob {
+        id: "deep".into(),
+        owner: "o".into(),
+        payload: nest(126),
+        etag: None,
+    };
+    assert_eq!(
+        blobs.create(&deepest).await.unwrap().payload,
+        deepest.payload
+    );
+    let too_deep = Blob {
+        id: "deeper".into(),
+        payload: nest(127),
+        ..deepest.clone()
+    };
+    let err = blobs.create(&too_deep).await.unwrap_err();
+    assert!(err.to_string().contains("nested 128 levels"), "{err}");
+    assert!(blobs.find("o", "deeper").await.unwrap().is_none());
+    let huge = Blob {
+        id: "huge".into(),
+        payload: "x".repeat(2 * 1024 * 1024).into(),
+        ..deepest
+    };
+    let err = blobs.create(&huge).await.unwrap_err();
+    assert!(err.to_string().contains("2 MB"), "{err}");
+    assert!(blobs.find("o", "huge").await.unwrap().is_none());
+
+    // The partition still answers queries: nothing half-stored poisons it.
+    assert_eq!(blobs.query().partition("o").count().await.unwrap(), 1);
+    let err = orders
+        .query()
+        .partition("contoso")
+        .filter(Order::FIELDS.total.eq(f64::NAN))
+        .all()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::BadRequest { .. }),
+        "a NaN filter value: {err:?}"
+    );
+    let err = counters
+        .query()
+        .cross_partition()
+        .filter(Counter::FIELDS.value.gt(u64::MAX))
+        .count()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::BadRequest { .. }),
+        "a filter value beyond 2^53: {err:?}"
+    );
+}
+
+pub async fn keys_cosmos_db_cannot_hold_are_refused(backend: &impl Backend) {
+    let readings = backend.repository::<Reading>();
+    let beyond = Reading {
+        id: "r".into(),
+        sensor: i64::MAX,
+        celsius: 1.0,
+    };
+    assert_bad_request(readings.create(&beyond).await, "a key beyond 2^53");
+    assert_bad_request(readings.read(i64::MAX, "r").await, "a key beyond 2^53");
+    assert_bad_request(
+        readings.query().partition(-(1i64 << 60)).all().await,
+        "scope beyond 2^53",
+    );
+    let orders = backend.repository::<Order>();
+    let long_key = "k".repeat(2049);
+    assert_bad_request(
+        orders.create(&Order::new(&long_key, "o-1", 1.0)).await,
+        "a 2,049-byte key",
+    );
+    assert_bad_request(orders.read(&long_key, "o-1").await, "a 2,049-byte key");
+    let longest = "k".repeat(2048);
+    create_order(&orders, &longest, "o-1", 1.0).await;
+    assert_eq!(orders.read(&longest, "o-1").await.unwrap().total, 1.0);
 }
 
 pub async fn metadata_comes_with_every_response(backend: &impl Backend) {

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use cosmos_repo::{Cosmos, CosmosConfig, CosmosConfigBuilder, Credential, EMULATOR_KEY};
 
-use crate::{Counter, Order, Product, Reading, Session, Shipment};
+use crate::{Blob, Counter, Order, Product, Reading, Session, Shipment};
 
 /// The local server's endpoint: `COSMOS_TEST_ENDPOINT` when the test script started one, else a
 /// server this process starts once (it stops when the process exits).
@@ -101,5 +101,6 @@ pub async fn fresh_database(endpoint: &str) -> Cosmos {
     cosmos.ensure_container::<Reading>().await.unwrap();
     cosmos.ensure_container::<Product>().await.unwrap();
     cosmos.ensure_container::<Shipment>().await.unwrap();
+    cosmos.ensure_container::<Blob>().await.unwrap();
     cosmos
 }

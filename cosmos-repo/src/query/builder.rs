@@ -11,6 +11,7 @@ use super::sql;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, PartitionKey};
+use crate::limits;
 use crate::repository::Repository;
 use crate::response::Response;
 use crate::store::{QueryRequest, QuerySpec, Scope, Select};
@@ -205,6 +206,9 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
 impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     /// The query as the stores take it.
     fn spec(&self) -> Result<QuerySpec> {
+        if let Some(key) = &self.scope.0 {
+            limits::check_partition_key(key)?;
+        }
         let filter = self.filter.as_ref().map(Filter::expr).transpose()?.cloned();
         Ok(QuerySpec {
             filter,

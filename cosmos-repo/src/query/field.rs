@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::expr::{CmpOp, Expr, Path, StrOp};
-use super::filter::{Filter, OrderBy};
+use super::filter::{Filter, Invalid, OrderBy};
 
 /// A struct stored inside documents whose fields a query can address, as in
 /// `Order::FIELDS.address.city`. Derive it, and mark the document's field `#[cosmos(nested)]`:
@@ -221,11 +221,8 @@ impl<D, T: Serialize> Field<D, Vec<T>> {
     }
 }
 
-fn to_json<V: Serialize>(value: &V) -> Result<Value, super::filter::Invalid> {
-    serde_json::to_value(value).map_err(|source| super::filter::Invalid {
-        type_name: std::any::type_name::<V>(),
-        message: source.to_string(),
-    })
+fn to_json<V: Serialize>(value: &V) -> Result<Value, Invalid> {
+    Invalid::check(value)
 }
 
 impl<D, V> Clone for Field<D, V> {

@@ -1,24 +1,55 @@
+use std::error::Error as _;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Not;
 
+use serde::Serialize;
+use serde_json::Value;
+
 use super::expr::{Expr, Path};
 use crate::error::Error;
+use crate::limits;
 
-/// A value that could not be turned into JSON for a query. Kept as text so that filters can be
-/// cloned; it becomes an [`Error::Serialization`] when the query runs.
+/// A value that cannot go into a query: serde failed on it, or Cosmos DB cannot hold it exactly
+/// (a NaN, an integer beyond 2^53). Kept as text so that filters can be cloned; it becomes an
+/// [`Error`] when the query runs, before any request.
 #[derive(Clone, Debug)]
-pub(crate) struct Invalid {
-    pub type_name: &'static str,
-    pub message: String,
+pub(crate) enum Invalid {
+    /// serde's error on a value of this type.
+    Serialize {
+        type_name: &'static str,
+        message: String,
+    },
+    /// What Cosmos DB cannot hold, and the fix.
+    Refused(String),
+}
+
+impl Invalid {
+    /// A query value as JSON, checked as documents are (see [`limits::to_json`]).
+    pub(crate) fn check<V: Serialize + ?Sized>(value: &V) -> Result<Value, Invalid> {
+        limits::to_json(value, &"a query value").map_err(|err| match err {
+            Error::BadRequest { message } => Invalid::Refused(message),
+            other => Invalid::Serialize {
+                type_name: std::any::type_name::<V>(),
+                message: other
+                    .source()
+                    .map_or_else(|| other.to_string(), ToString::to_string),
+            },
+        })
+    }
 }
 
 impl From<&Invalid> for Error {
     fn from(invalid: &Invalid) -> Self {
-        Error::Serialization {
-            action: "serialize",
-            type_name: invalid.type_name,
-            source: serde::ser::Error::custom(&invalid.message),
+        match invalid {
+            Invalid::Serialize { type_name, message } => Error::Serialization {
+                action: "serialize",
+                type_name,
+                source: serde::ser::Error::custom(message),
+            },
+            Invalid::Refused(message) => Error::BadRequest {
+                message: message.clone(),
+            },
         }
     }
 }

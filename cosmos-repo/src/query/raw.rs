@@ -9,6 +9,7 @@ use super::filter::Invalid;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::IntoPartitionKey;
+use crate::limits;
 use crate::repository::Repository;
 use crate::store::Scope;
 
@@ -71,10 +72,7 @@ impl<'r, T: CosmosDocument, S, P> RawQuery<'r, T, S, P> {
     pub fn param(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
         let name = name.into();
         self.sql = self.sql.and_then(|mut sql| {
-            let value = serde_json::to_value(&value).map_err(|source| Invalid {
-                type_name: std::any::type_name_of_val(&value),
-                message: source.to_string(),
-            })?;
+            let value = Invalid::check(&value)?;
             sql.parameters.push((name, value));
             Ok(sql)
         });
@@ -127,7 +125,10 @@ impl<T: CosmosDocument, P: DeserializeOwned> RawQuery<'_, T, Scoped, P> {
     pub async fn page(&self, page_size: u32, continuation: Option<&str>) -> Result<Page<P>> {
         let sql = self.sql.as_ref().map_err(Error::from)?;
         let scope = match &self.scope.0 {
-            Some(key) => Scope::Partition(key),
+            Some(key) => {
+                limits::check_partition_key(key)?;
+                Scope::Partition(key)
+            }
             None => Scope::CrossPartition,
         };
         let page = self

@@ -20,9 +20,11 @@ use crate::response::Response;
 ///
 /// - Documents are stored as JSON with the system properties Cosmos DB adds (`_rid`, `_self`,
 ///   `_etag`, `_attachments`, `_ts`); `_etag` changes on every write.
-/// - 404, 409 and 412 arise exactly where Cosmos DB gives them, and ids are validated as Cosmos
-///   DB validates them (1 to 255 characters, none of `/`, `\`, `?`, `#`; the repository checks
-///   them before any store sees them).
+/// - 404, 409 and 412 arise exactly where Cosmos DB gives them. What Cosmos DB refuses is
+///   refused before any store sees it, so here too: invalid ids (empty, over 1,023 bytes, with
+///   `/`, `\`, `?`, `#` or control characters, dot segments, a trailing space), partition key
+///   values over 2,048 bytes or not exact as doubles, documents over 2 MB or nested deeper than
+///   127 levels, and NaN, infinite or beyond-2^53 numbers anywhere in a document.
 /// - Partitions are kept apart: one id may exist under two partition keys.
 /// - Containers spring into being on first use (Cosmos DB answers 404 for a missing container).
 /// - Queries evaluate the query builder's conditions directly, with Cosmos DB's semantics for
@@ -119,11 +121,6 @@ impl Store for MemoryStore {
                 message: "a document must be a JSON object".to_owned(),
             });
         };
-        if body.get("id").and_then(Value::as_str) != Some(key.id) {
-            return Err(Error::BadRequest {
-                message: format!("the document's `id` property must be `{}`", key.id),
-            });
-        }
         let etag = Etag::new(format!("\"00000000-0000-0000-0000-{:012x}\"", self.next()));
 
         let mut containers = self.write_containers();
