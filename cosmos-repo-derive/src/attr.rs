@@ -108,8 +108,10 @@ pub struct Field {
     pub etag: Option<Attribute>,
     /// `#[serde(rename = "...")]`, serialize side.
     pub rename: Option<String>,
-    /// `#[serde(skip)]` or `#[serde(skip_serializing)]`, kept for its span.
-    pub skip_serializing: Option<Path>,
+    /// serde attributes that can leave the field out of a stored document or store it in
+    /// another form than its own (`skip`, `skip_serializing_if`, `with`, ...), kept for their
+    /// spans.
+    pub reshaping: Vec<Path>,
     /// `#[serde(flatten)]`, kept for its span.
     pub flatten: Option<Path>,
     /// `#[cosmos(nested)]`: the field's type derives `CosmosFields`, whose paths nest under it.
@@ -123,7 +125,7 @@ impl Field {
             partition_key: None,
             etag: None,
             rename: None,
-            skip_serializing: None,
+            reshaping: Vec::new(),
             flatten: None,
             nested: None,
         };
@@ -166,6 +168,13 @@ impl Field {
         field
     }
 
+    /// Whether serde never writes the field (`skip` or `skip_serializing`).
+    pub fn never_serialized(&self) -> bool {
+        self.reshaping
+            .iter()
+            .any(|path| path.is_ident("skip") || path.is_ident("skip_serializing"))
+    }
+
     fn parse_cosmos(&mut self, cx: &Ctxt, meta: ParseNestedMeta) -> syn::Result<()> {
         if meta.path.is_ident(NESTED) {
             if self.nested.is_some() {
@@ -189,8 +198,9 @@ impl Field {
             if let Some(name) = serialize_side(&meta)? {
                 self.rename = Some(name.value());
             }
-        } else if meta.path.is_ident("skip") || meta.path.is_ident("skip_serializing") {
-            self.skip_serializing = Some(meta.path.clone());
+        } else if RESHAPING.iter().any(|name| meta.path.is_ident(name)) {
+            self.reshaping.push(meta.path.clone());
+            skip_meta(meta)?;
         } else if meta.path.is_ident("flatten") {
             self.flatten = Some(meta.path.clone());
         } else {
@@ -199,6 +209,18 @@ impl Field {
         Ok(())
     }
 }
+
+/// The serde field attributes that can omit a field from the stored document, or store it in
+/// another form than its own `Serialize` gives.
+const RESHAPING: &[&str] = &[
+    "skip",
+    "skip_serializing",
+    "skip_serializing_if",
+    "skip_deserializing",
+    "serialize_with",
+    "deserialize_with",
+    "with",
+];
 
 /// The name of a bare field helper (`id`, `partition_key`, `etag`), if `attr` is one.
 fn field_helper_name(attr: &Attribute) -> Option<&'static str> {

@@ -156,13 +156,25 @@ fn check_key_field_is_stored(cx: &Ctxt, field: &Field) {
             format!("#[serde(flatten)] cannot be used on the {role} field: its value must be a single JSON property of the document"),
         );
     }
-    if let Some(skip) = &field.attrs.skip_serializing {
-        cx.error_spanned_by(
-            skip,
+    for path in &field.attrs.reshaping {
+        let name = path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let message = if name.starts_with("skip") {
             format!(
-                "the {role} field cannot be skipped: Cosmos DB reads it from the stored document"
-            ),
-        );
+                "the {role} field cannot be skipped (#[serde({name})]): it must be written to and read from every stored document, where Cosmos DB keeps it"
+            )
+        } else if role == "#[id]" {
+            format!(
+                "#[serde({name})] cannot be used on the #[id] field: the repository sends the field's own value as the id, and Cosmos DB reads the stored `id` property, so serde must store the value as it is"
+            )
+        } else {
+            format!(
+                "#[serde({name})] cannot be used on the #[partition_key] field: the repository sends the field's own value as the key, and Cosmos DB reads the stored property, so serde must store the value as it is; for a custom form, use a newtype whose `Serialize` writes the value its `KeyComponent` gives"
+            )
+        };
+        cx.error_spanned_by(path, message);
     }
     if let Some(nested) = &field.attrs.nested {
         cx.error_spanned_by(

@@ -242,7 +242,7 @@ fn path_fields<'d, 'a>(doc: &'d Document<'a>) -> impl Iterator<Item = &'d Field<
     doc.fields
         .iter()
         .filter(|field| field.attrs.flatten.is_none())
-        .filter(|field| field.attrs.skip_serializing.is_none() || field.attrs.etag.is_some())
+        .filter(|field| !field.attrs.never_serialized() || field.attrs.etag.is_some())
 }
 
 fn fields_ident(doc: &Document) -> syn::Ident {

@@ -69,8 +69,14 @@ use crate::key::{PartitionKey, PartitionKeyType};
 /// [`Repository::replace`]: crate::Repository::replace
 /// [`Repository::delete_doc`]: crate::Repository::delete_doc
 /// [`Error::PreconditionFailed`]: crate::Error::PreconditionFailed
+/// [`Error::BadRequest`]: crate::Error::BadRequest
 ///
-/// Key fields cannot be `#[serde(flatten)]`, `#[serde(skip)]` or `#[serde(skip_serializing)]`.
+/// Key fields cannot carry a serde attribute that omits them from the stored document or stores
+/// them in another form: `flatten`, `skip`, `skip_serializing`, `skip_serializing_if`,
+/// `skip_deserializing`, `with`, `serialize_with`, `deserialize_with`. A key type's own
+/// `Serialize` must write the value its [`KeyComponent`] gives (and an id's, the `&str` its
+/// `AsRef` gives): every write checks that the stored `id` and key properties are the values the
+/// repository sends, and refuses the write with [`Error::BadRequest`] if not.
 /// Every mistake is reported at the attribute or field concerned, with the fix.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Cosmos document",

@@ -190,6 +190,7 @@ macro_rules! conformance_suite {
             bad_ids_never_reach_another_document,
             values_cosmos_db_cannot_hold_are_never_stored,
             keys_cosmos_db_cannot_hold_are_refused,
+            a_key_stored_in_another_form_is_refused,
             metadata_comes_with_every_response,
             every_query_operator_selects_the_documents_cosmos_db_would,
             partition_scope_reads_one_partition,

@@ -520,6 +520,52 @@ pub async fn keys_cosmos_db_cannot_hold_are_refused(backend: &impl Backend) {
     assert_eq!(orders.read(&longest, "o-1").await.unwrap().total, 1.0);
 }
 
+pub async fn a_key_stored_in_another_form_is_refused(backend: &impl Backend) {
+    /// A key whose serde form (upper case) differs from the value it gives as a key.
+    #[derive(Debug, Deserialize)]
+    struct Shouted(String);
+
+    impl Serialize for Shouted {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_str(&self.0.to_uppercase())
+        }
+    }
+
+    impl cosmos_repo::key::KeyComponent<Shouted> for Shouted {
+        fn key_value(&self) -> cosmos_repo::key::PartitionKeyValue {
+            cosmos_repo::key::PartitionKeyValue::String(self.0.clone())
+        }
+    }
+
+    #[derive(Debug, Serialize, Deserialize, CosmosDocument)]
+    #[cosmos(container = "orders")]
+    #[serde(rename_all = "camelCase")]
+    struct ShoutedOrder {
+        #[id]
+        id: String,
+        #[partition_key]
+        customer_id: Shouted,
+    }
+
+    let shouted = backend.repository::<ShoutedOrder>();
+    let doc = ShoutedOrder {
+        id: "o-1".into(),
+        customer_id: Shouted("contoso".into()),
+    };
+    let err = shouted.upsert(&doc).await.unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(r#"`/customerId` as "CONTOSO""#),
+        "{err}"
+    );
+    let orders = backend.repository::<Order>();
+    assert_eq!(
+        orders.query().cross_partition().count().await.unwrap(),
+        0,
+        "nothing stored"
+    );
+}
+
 pub async fn metadata_comes_with_every_response(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
     let created = orders
