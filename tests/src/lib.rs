@@ -195,6 +195,8 @@ macro_rules! conformance_suite {
             every_query_operator_selects_the_documents_cosmos_db_would,
             partition_scope_reads_one_partition,
             sorting_limits_and_pages_agree,
+            continuations_are_bound_to_their_query,
+            pages_survive_writes_between_them,
             projections_return_fields_and_tuples,
             count_and_exists_follow_the_filter,
             query_values_are_parameters_not_sql,

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use cosmos_repo::prelude::*;
 use cosmos_repo::query::Filter;
-use futures::TryStreamExt as _;
+use cosmos_repo::query::{Query, Scoped};
+use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::{Address, Backend, Blob, Counter, Geo, Order, Product, Reading, Session, Shipment};
 
@@ -886,6 +887,129 @@ pub async fn sorting_limits_and_pages_agree(backend: &impl Backend) {
             &["p1", "p2", "p3"]
         };
         assert_eq!(seen, expected, "cross partition: {cross}");
+    }
+}
+
+pub async fn continuations_are_bound_to_their_query(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    let cheap = || {
+        products
+            .query()
+            .cross_partition()
+            .filter(f.price.lt(100.0))
+            .select(f.id)
+    };
+    let first = cheap().page(2, None).await.unwrap();
+    let token = first.continuation.expect("more than one page");
+    assert_eq!(cheap().page(2, Some(&token)).await.unwrap().items.len(), 2);
+
+    let other_filter = products
+        .query()
+        .cross_partition()
+        .filter(f.price.lt(99.0))
+        .select(f.id);
+    let other_scope = products
+        .query()
+        .partition("tools")
+        .filter(f.price.lt(100.0))
+        .select(f.id);
+    let altered = format!("{}0", token);
+    for (what, result) in [
+        ("another filter", other_filter.page(2, Some(&token)).await),
+        ("another scope", other_scope.page(2, Some(&token)).await),
+        ("an altered token", cheap().page(2, Some(&altered)).await),
+        ("garbage", cheap().page(2, Some("garbage")).await),
+        (
+            "a made-up token",
+            cheap().page(2, Some("0000000000000000.{}")).await,
+        ),
+        ("a page size of 0", cheap().page(0, None).await),
+    ] {
+        assert!(
+            matches!(result, Err(Error::BadRequest { .. })),
+            "{what}: {result:?}"
+        );
+    }
+    let streamed: Vec<Result<String>> = cheap().stream(0).collect().await;
+    assert!(
+        matches!(streamed.as_slice(), [Err(Error::BadRequest { .. })]),
+        "stream(0): {streamed:?}"
+    );
+}
+
+/// Pages a query by 2, running `between` after each page but the last; returns every id seen.
+async fn page_with_writes_between<F, Fut>(
+    query: impl Fn() -> Query<'static, Product, Scoped, String>,
+    mut between: F,
+) -> Vec<String>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut seen = Vec::new();
+    let mut continuation: Option<String> = None;
+    for page_number in 0.. {
+        assert!(page_number < 20, "paging does not end");
+        let page = query().page(2, continuation.as_deref()).await.unwrap();
+        seen.extend(page.items);
+        match page.continuation {
+            Some(next) => continuation = Some(next),
+            None => break,
+        }
+        between(page_number).await;
+    }
+    seen
+}
+
+pub async fn pages_survive_writes_between_them(backend: &impl Backend) {
+    let products: &'static Repository<Product> = Box::leak(Box::new(seed_products(backend).await));
+    let f = Product::FIELDS;
+    // Sorted by stock: p7 p8 | p5 p1 | p4 p2 | p6 p3. After the first page, delete a row
+    // already seen (p7) and one not yet seen (p6), and add one that sorts later (p0).
+    let sorted = || {
+        products
+            .query()
+            .cross_partition()
+            .order_by(f.stock.desc())
+            .select(f.id)
+    };
+    let seen = page_with_writes_between(sorted, |page| async move {
+        if page == 0 {
+            products.delete("paint", "p7").await.unwrap();
+            products.delete("garden", "p6").await.unwrap();
+            let mut later = products.read("tools", "p1").await.unwrap();
+            later.id = "p0".into();
+            later.stock = 2;
+            products.create(&later).await.unwrap();
+        }
+    })
+    .await;
+    assert_eq!(
+        seen,
+        ["p7", "p8", "p5", "p1", "p4", "p2", "p0", "p3"],
+        "sorted"
+    );
+
+    // Unsorted in one partition: tools holds p0 p1 p2 p3, in an order that is the store's.
+    // After the first page, two of them go: whichever they are, the others are seen once.
+    let unsorted = || products.query().partition("tools").select(f.id);
+    let seen = page_with_writes_between(unsorted, |page| async move {
+        if page == 0 {
+            products.delete("tools", "p0").await.unwrap();
+            products.delete("tools", "p3").await.unwrap();
+        }
+    })
+    .await;
+    let mut once = seen.clone();
+    once.sort();
+    once.dedup();
+    assert_eq!(once.len(), seen.len(), "nothing repeated: {seen:?}");
+    for unchanged in ["p1", "p2"] {
+        assert!(
+            seen.iter().any(|id| id == unchanged),
+            "{unchanged} skipped: {seen:?}"
+        );
     }
 }
 

@@ -239,21 +239,6 @@ async fn mixed_types_sort_by_type_then_value() {
 }
 
 #[tokio::test]
-async fn a_foreign_continuation_is_a_bad_request() {
-    let products = seed_products(&MemoryStore::new()).await;
-    let err = products
-        .query()
-        .cross_partition()
-        .page(2, Some("c1.not-ours"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::BadRequest { message } if message.contains("not a continuation")),
-        "{err:?}"
-    );
-}
-
-#[tokio::test]
 async fn a_query_on_an_unused_container_is_empty() {
     let products = MemoryStore::new().repository::<Product>();
     assert!(

@@ -135,3 +135,35 @@ async fn every_request_names_exactly_the_document_asked_for() {
         }
     }
 }
+
+#[tokio::test]
+async fn no_request_leaves_for_a_foreign_continuation_or_an_empty_page() {
+    let (gateway, cosmos) = empty_gateway().await;
+    let orders = cosmos.repository::<Order>();
+    let before = gateway.requests().len();
+    let by_total = || {
+        orders
+            .query()
+            .cross_partition()
+            .filter(Order::FIELDS.total.gt(1.0))
+    };
+    for (what, result) in [
+        ("garbage", by_total().page(10, Some("garbage")).await),
+        (
+            "made up",
+            by_total().page(10, Some("0000000000000000.{}")).await,
+        ),
+        ("page size 0", by_total().page(0, None).await),
+    ] {
+        assert!(
+            matches!(result, Err(Error::BadRequest { .. })),
+            "{what}: {result:?}"
+        );
+    }
+    assert_eq!(
+        gateway.requests().len(),
+        before,
+        "{:?}",
+        &gateway.requests()[before..]
+    );
+}

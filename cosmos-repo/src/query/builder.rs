@@ -4,6 +4,7 @@ use futures::{Stream, TryStreamExt as _};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::continuation::{self, Binding};
 use super::expr::{Path, SqlQuery};
 use super::field::Field;
 use super::filter::{Filter, OrderBy};
@@ -231,6 +232,27 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
         }
     }
 
+    /// One page from the store, its continuation checked against this query on the way in and
+    /// bound to it on the way out.
+    async fn fetch(
+        &self,
+        spec: &QuerySpec,
+        page_size: u32,
+        continuation: Option<&str>,
+    ) -> Result<Page<Value>> {
+        continuation::check_page_size(page_size)?;
+        let request = self.request(spec);
+        let binding = Binding::of(self.repo.container(), request.scope, &sql::render(&request));
+        let store_token = binding.open(continuation)?;
+        let mut page = self
+            .repo
+            .store()
+            .query_page(request, page_size, store_token)
+            .await?;
+        page.continuation = binding.seal(page.continuation.take());
+        Ok(page)
+    }
+
     /// The query as Cosmos DB SQL with its parameters, as the SDK store sends it.
     ///
     /// # Errors
@@ -259,16 +281,12 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     ///
     /// # Errors
     ///
-    /// [`Error::BadRequest`] for a continuation this query did not produce or a query the
-    /// store rejects; [`Error::Serialization`] when a result does not decode.
+    /// [`Error::BadRequest`] for a page size of 0, a continuation this query did not produce
+    /// (checked before any request) or a query the store rejects; [`Error::Serialization`]
+    /// when a result does not decode.
     pub async fn page(self, page_size: u32, continuation: Option<&str>) -> Result<Page<P>> {
         let spec = self.spec()?;
-        let page = self
-            .repo
-            .store()
-            .query_page(self.request(&spec), page_size, continuation)
-            .await?;
-        decode_page(page)
+        decode_page(self.fetch(&spec, page_size, continuation).await?)
     }
 
     /// Every result, fetched page by page.
@@ -287,15 +305,12 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     /// As [`page`](Query::page).
     pub async fn all_with_meta(self) -> Result<Response<Vec<P>>> {
         let spec = self.spec()?;
-        let request = self.request(&spec);
         let mut items = Vec::new();
         let mut charge = 0.0;
         let mut continuation: Option<String> = None;
         loop {
             let page = self
-                .repo
-                .store()
-                .query_page(request, DEFAULT_PAGE_SIZE, continuation.as_deref())
+                .fetch(&spec, DEFAULT_PAGE_SIZE, continuation.as_deref())
                 .await?;
             charge += page.request_charge;
             items.extend(decode_items::<P>(page.items)?);
@@ -316,11 +331,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
         let query = self.limit(1);
         let spec = query.spec()?;
         loop {
-            let page = query
-                .repo
-                .store()
-                .query_page(query.request(&spec), 1, continuation.as_deref())
-                .await?;
+            let page = query.fetch(&spec, 1, continuation.as_deref()).await?;
             let page = decode_page::<P>(page)?;
             if let Some(first) = page.items.into_iter().next() {
                 return Ok(Some(first));
@@ -354,7 +365,8 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     }
 
     /// The results as a stream that fetches a page of `page_size` at a time, when the
-    /// previous one is used up: memory stays bounded by the page size.
+    /// previous one is used up: memory stays bounded by the page size. A `page_size` of 0
+    /// yields [`Error::BadRequest`].
     pub fn stream(self, page_size: u32) -> impl Stream<Item = Result<P>> + 'r
     where
         P: 'r,
@@ -370,9 +382,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
                 Streaming::Next(query, spec, Some(next)) => (query, spec, Some(next)),
             };
             let page = query
-                .repo
-                .store()
-                .query_page(query.request(&spec), page_size, continuation.as_deref())
+                .fetch(&spec, page_size, continuation.as_deref())
                 .await?;
             let page = decode_page::<P>(page)?;
             let items = futures::stream::iter(page.items.into_iter().map(Ok::<P, Error>));

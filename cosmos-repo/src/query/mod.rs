@@ -2,6 +2,7 @@
 //! them, and [`Query`], which runs them on either store.
 
 mod builder;
+mod continuation;
 pub(crate) mod expr;
 mod field;
 mod filter;

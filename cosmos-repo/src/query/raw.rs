@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::builder::{Page, Scoped, Unscoped, decode_page};
+use super::continuation::{self, Binding};
 use super::expr::SqlQuery;
 use super::filter::Invalid;
 use crate::document::CosmosDocument;
@@ -131,11 +132,15 @@ impl<T: CosmosDocument, P: DeserializeOwned> RawQuery<'_, T, Scoped, P> {
             }
             None => Scope::CrossPartition,
         };
-        let page = self
+        continuation::check_page_size(page_size)?;
+        let binding = Binding::of(self.repo.container(), scope, sql);
+        let store_token = binding.open(continuation)?;
+        let mut page = self
             .repo
             .store()
-            .raw_query_page(self.repo.container(), scope, sql, page_size, continuation)
+            .raw_query_page(self.repo.container(), scope, sql, page_size, store_token)
             .await?;
+        page.continuation = binding.seal(page.continuation.take());
         decode_page(page)
     }
 

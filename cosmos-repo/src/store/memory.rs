@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ItemKey, QueryRequest, Scope, Select, Store, WriteMode};
+use super::{ItemKey, QueryRequest, QuerySpec, Scope, Select, Store, WriteMode};
 use crate::concurrency::{Etag, yield_now};
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
@@ -202,39 +202,40 @@ impl Store for MemoryStore {
                 .is_none_or(|f| f.eval(doc) == Truth::True)
         };
         let page_size = page_size.max(1) as usize;
-        let offset = spec.offset.unwrap_or(0) as usize;
         let limit = spec.limit.map_or(usize::MAX, |l| l as usize);
+        let taken = cursor.as_ref().map_or(0, |c| c.taken as usize);
+        let want = page_size.min(limit.saturating_sub(taken));
+        let sort_keys = |doc: &'_ Value| -> Vec<Option<Value>> {
+            spec.order_by
+                .iter()
+                .map(|(path, _)| path.lookup(doc).cloned())
+                .collect()
+        };
 
-        let (docs, next) = if spec.order_by.is_empty() {
-            let (after, taken) = match &cursor {
-                Some(Cursor::After(pk, id, taken)) => {
-                    (Some((pk.as_str(), id.as_str())), *taken as usize)
-                }
-                _ => (None, 0),
-            };
+        // Rows in scope, in the query's order: by its sort keys, ties (and unsorted queries)
+        // by (partition key, id). A continuation resumes after the last row returned, by
+        // value, so writes between pages neither skip nor repeat rows that did not change.
+        let (rows, more) = if spec.order_by.is_empty() {
+            let after = cursor
+                .as_ref()
+                .map(|c| (c.partition_key.as_str(), c.id.as_str()));
             let mut found = in_scope(partitions, request.scope, after)
                 .filter(|(_, _, doc)| matches(doc))
-                .skip(if after.is_some() { 0 } else { offset });
-            let want = page_size.min(limit.saturating_sub(taken));
-            let page: Vec<_> = found.by_ref().take(want).collect();
-            let more = taken + page.len() < limit && found.next().is_some();
-            let next = page.last().filter(|_| more).map(|(pk, id, _)| {
-                Cursor::After((*pk).clone(), (*id).clone(), (taken + page.len()) as u64)
-            });
-            (
-                page.into_iter().map(|(_, _, doc)| doc).collect::<Vec<_>>(),
-                next,
-            )
+                .skip(if after.is_some() { 0 } else { offset(spec) });
+            let rows: Vec<_> = found.by_ref().take(want).collect();
+            let more = found.next().is_some();
+            (rows, more)
         } else {
-            let mut sorted: Vec<&Value> = in_scope(partitions, request.scope, None)
-                .map(|(_, _, doc)| doc)
-                .filter(|doc| matches(doc))
+            let mut sorted: Vec<_> = in_scope(partitions, request.scope, None)
+                .filter(|(_, _, doc)| matches(doc))
+                .map(|row| (sort_keys(row.2), row))
                 .collect();
-            sorted.sort_by(|a, b| {
+            let compare = |a: &[Option<Value>], b: &[Option<Value>]| {
                 spec.order_by
                     .iter()
-                    .map(|(path, descending)| {
-                        let ordering = order(path.lookup(a), path.lookup(b));
+                    .zip(a.iter().zip(b))
+                    .map(|((_, descending), (a, b))| {
+                        let ordering = order(a.as_ref(), b.as_ref());
                         if *descending {
                             ordering.reverse()
                         } else {
@@ -243,17 +244,40 @@ impl Store for MemoryStore {
                     })
                     .find(|ordering| ordering.is_ne())
                     .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            let end = offset.saturating_add(limit).min(sorted.len());
-            let start = match cursor {
-                Some(Cursor::At(index)) => index,
-                _ => offset,
-            }
-            .min(end);
-            let stop = (start + page_size).min(end);
-            let next = (stop < end).then_some(Cursor::At(stop));
-            (sorted[start..stop].to_vec(), next)
+            };
+            // Stable: rows with equal keys keep their (partition key, id) order.
+            sorted.sort_by(|(a, _), (b, _)| compare(a, b));
+            let start = match &cursor {
+                Some(c) => {
+                    let last = c.sort_keys();
+                    let after = (c.partition_key.as_str(), c.id.as_str());
+                    sorted.partition_point(|(keys, (pk, id, _))| {
+                        compare(keys, &last)
+                            .then_with(|| (pk.as_str(), id.as_str()).cmp(&after))
+                            .is_le()
+                    })
+                }
+                None => offset(spec).min(sorted.len()),
+            };
+            let stop = (start + want).min(sorted.len());
+            let more = stop < sorted.len();
+            let rows = sorted.drain(start..stop).map(|(_, row)| row).collect();
+            (rows, more)
         };
+        let next = rows
+            .last()
+            .filter(|_| more && taken + rows.len() < limit)
+            .map(|(pk, id, doc)| Cursor {
+                sort_values: sort_keys(doc)
+                    .into_iter()
+                    .map(Option::into_iter)
+                    .map(Iterator::collect)
+                    .collect(),
+                partition_key: (*pk).clone(),
+                id: (*id).clone(),
+                taken: (taken + rows.len()) as u64,
+            });
+        let docs: Vec<&Value> = rows.into_iter().map(|(_, _, doc)| doc).collect();
         let items = docs
             .into_iter()
             .filter_map(|doc| project(&spec.select, doc))
@@ -281,33 +305,41 @@ impl Store for MemoryStore {
     }
 }
 
-/// Where the next page of a query starts.
+/// Where the next page of a query starts: after this row, by its sort values, then its
+/// (partition key, id). The query layer binds the token to its query before it leaves.
 #[derive(Serialize, Deserialize)]
-enum Cursor {
-    /// After this (partition key, id), for unsorted queries.
-    After(String, String, u64),
-    /// At this index of the sorted results.
-    At(usize),
+struct Cursor {
+    /// The last row's value for each sort key: `[]` when undefined, `[value]` otherwise.
+    sort_values: Vec<Vec<Value>>,
+    partition_key: String,
+    id: String,
+    /// Rows returned so far, for the query's limit.
+    taken: u64,
 }
-
-const CURSOR_PREFIX: &str = "memory:";
 
 impl Cursor {
     fn parse(token: &str) -> Result<Cursor> {
-        token
-            .strip_prefix(CURSOR_PREFIX)
-            .and_then(|json| serde_json::from_str(json).ok())
-            .ok_or_else(|| Error::BadRequest {
-                message: format!(
-                    "`{token}` is not a continuation of the embedded store; pass back the continuation a page of the same query returned"
-                ),
-            })
+        serde_json::from_str(token).map_err(|_| Error::BadRequest {
+            message: format!(
+                "`{token}` is not a continuation of the embedded store; pass back the continuation a page of the same query returned"
+            ),
+        })
     }
 
     fn token(&self) -> String {
-        let json = serde_json::to_string(self).unwrap_or_default();
-        format!("{CURSOR_PREFIX}{json}")
+        serde_json::to_string(self).unwrap_or_default()
     }
+
+    fn sort_keys(&self) -> Vec<Option<Value>> {
+        self.sort_values
+            .iter()
+            .map(|value| value.first().cloned())
+            .collect()
+    }
+}
+
+fn offset(spec: &QuerySpec) -> usize {
+    spec.offset.map_or(0, |offset| offset as usize)
 }
 
 /// Every document of a container in scope, in (partition key, id) order, from `after` on.
