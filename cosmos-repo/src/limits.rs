@@ -21,9 +21,11 @@ pub(crate) const MAX_KEY_BYTES: usize = 2048;
 pub(crate) const MAX_DOCUMENT_BYTES: usize = 2 * 1024 * 1024;
 
 /// The deepest nesting of objects and arrays, the document itself being level 1. Cosmos DB
-/// allows 128 levels; JSON readers (serde_json among them) stop at 127, and a document that
-/// cannot be read back must not be stored.
-pub(crate) const MAX_DEPTH: usize = 127;
+/// allows 128 levels, but JSON readers (serde_json, and so the SDK) stop at 127, and query
+/// responses wrap each document three levels deep (`{"Documents": [{"payload": doc}]}` for a
+/// sorted query): a document deeper than this would be stored, read back by id, and then break
+/// every query of its partition.
+pub(crate) const MAX_DEPTH: usize = 124;
 
 /// The largest integer a JSON number holds exactly: Cosmos DB stores numbers as IEEE 754
 /// doubles, so integers beyond ±(2^53 - 1) would come back changed.
@@ -777,12 +779,13 @@ mod tests {
 
     #[test]
     fn nesting_stops_where_documents_can_still_be_read_back() {
-        let deepest = nested(MAX_DEPTH);
-        let text = to_json(&deepest, &"x").unwrap().to_string();
+        let in_sorted_query_response = |doc: Value| json!({ "Documents": [{ "payload": doc }] });
+        let deepest = to_json(&nested(MAX_DEPTH), &"x").unwrap();
+        let text = in_sorted_query_response(deepest).to_string();
         serde_json::from_str::<Value>(&text).expect("the deepest allowed document reads back");
         let message = refused(&nested(MAX_DEPTH + 1));
-        assert!(message.contains("nested 128 levels deep"), "{message}");
-        let text = nested(MAX_DEPTH + 1).to_string();
+        assert!(message.contains("nested 125 levels deep"), "{message}");
+        let text = in_sorted_query_response(nested(MAX_DEPTH + 1)).to_string();
         assert!(
             serde_json::from_str::<Value>(&text).is_err(),
             "JSON readers stop at 127"

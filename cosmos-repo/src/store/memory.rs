@@ -24,7 +24,7 @@ use crate::response::Response;
 ///   refused before any store sees it, so here too: invalid ids (empty, over 1,023 bytes, with
 ///   `/`, `\`, `?`, `#` or control characters, dot segments, a trailing space), partition key
 ///   values over 2,048 bytes or not exact as doubles, documents over 2 MB or nested deeper than
-///   127 levels, and NaN, infinite or beyond-2^53 numbers anywhere in a document.
+///   124 levels, and NaN, infinite or beyond-2^53 numbers anywhere in a document.
 /// - Partitions are kept apart: one id may exist under two partition keys.
 /// - Containers spring into being on first use (Cosmos DB answers 404 for a missing container).
 /// - Queries evaluate the query builder's conditions directly, with Cosmos DB's semantics for
