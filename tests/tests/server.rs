@@ -9,7 +9,7 @@ cosmos_repo_tests::conformance_suite!(local_database().await);
 
 use cosmos_repo::prelude::*;
 use cosmos_repo::{CosmosConfig, EMULATOR_KEY};
-use cosmos_repo_tests::Order;
+use cosmos_repo_tests::{Blob, Order};
 
 #[tokio::test]
 async fn server_charges_one_request_unit() {
@@ -178,4 +178,29 @@ async fn raw_sql_runs_with_parameters() {
         .await
         .unwrap();
     assert!(named.is_empty(), "a parameter is a value, not SQL");
+}
+
+#[tokio::test]
+async fn server_returns_negative_zero_as_zero() {
+    let blob = Blob {
+        id: "z".into(),
+        owner: "o".into(),
+        payload: serde_json::json!(-0.0),
+        etag: None,
+    };
+    let on_server = local_database().await.repository::<Blob>();
+    let stored = on_server.create(&blob).await.unwrap().payload;
+    assert_eq!(stored.to_string(), "0", "JavaScript writes -0 as 0");
+    let in_memory = cosmos_repo::MemoryStore::new().repository::<Blob>();
+    let kept = in_memory.create(&blob).await.unwrap().payload;
+    assert_eq!(
+        kept.to_string(),
+        "-0.0",
+        "the embedded store keeps serde's -0.0"
+    );
+    assert_eq!(
+        stored.as_f64(),
+        kept.as_f64(),
+        "equal as numbers, as Cosmos DB compares them"
+    );
 }

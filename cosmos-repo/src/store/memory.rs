@@ -29,8 +29,9 @@ use crate::response::Response;
 /// - Containers spring into being on first use (Cosmos DB answers 404 for a missing container).
 /// - Queries evaluate the query builder's conditions directly, with Cosmos DB's semantics for
 ///   missing properties, `null` and values of different types; results come in partition key,
-///   then id order unless sorted. A continuation is a position: documents written between pages
-///   may be seen or missed, as with Cosmos DB.
+///   then id order unless sorted (ties in that order too). A continuation resumes after the
+///   last row returned, by its sort values and key: a document written between pages may be
+///   seen or not, but one that did not change is seen exactly once.
 /// - Every operation yields to the executor once, as a network call would, so concurrent code
 ///   meets the interleavings it meets against a real service.
 ///
