@@ -500,57 +500,54 @@ impl<'a> Compound<'a> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = Refusal;
+/// The compound serializers whose parts are array elements.
+macro_rules! probe_elements {
+    ($($serializer:ident::$method:ident),*) => {$(
+        impl ser::$serializer for Compound<'_> {
+            type Ok = ();
+            type Error = Refusal;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refusal> {
-        self.element(value)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refusal> {
+                self.element(value)
+            }
 
-    fn end(self) -> Result<(), Refusal> {
-        Compound::end(self)
-    }
+            fn end(self) -> Result<(), Refusal> {
+                Compound::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Refusal;
+probe_elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refusal> {
-        self.element(value)
-    }
+/// The compound serializers whose parts are named properties.
+macro_rules! probe_properties {
+    ($($serializer:ident),*) => {$(
+        impl ser::$serializer for Compound<'_> {
+            type Ok = ();
+            type Error = Refusal;
 
-    fn end(self) -> Result<(), Refusal> {
-        Compound::end(self)
-    }
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                name: &'static str,
+                value: &T,
+            ) -> Result<(), Refusal> {
+                self.property(name.to_owned(), value)
+            }
+
+            fn end(self) -> Result<(), Refusal> {
+                Compound::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Refusal;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refusal> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Refusal> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Refusal;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refusal> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), Refusal> {
-        Compound::end(self)
-    }
-}
+probe_properties!(SerializeStruct, SerializeStructVariant);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -564,40 +561,6 @@ impl ser::SerializeMap for Compound<'_> {
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refusal> {
         let name = self.key.take().unwrap_or_default();
         self.property(name, value)
-    }
-
-    fn end(self) -> Result<(), Refusal> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Refusal;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Refusal> {
-        self.property(name.to_owned(), value)
-    }
-
-    fn end(self) -> Result<(), Refusal> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Refusal;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<(), Refusal> {
-        self.property(name.to_owned(), value)
     }
 
     fn end(self) -> Result<(), Refusal> {

@@ -3,10 +3,11 @@
 //! DB refuses or a request path would turn into another resource.
 
 use cosmos_repo::prelude::*;
-use cosmos_repo::{Cosmos, CosmosConfig, Credential, EMULATOR_KEY};
+use cosmos_repo::{Cosmos, CosmosConfig, EMULATOR_KEY};
 use cosmos_repo_tests::Order;
 use cosmos_repo_tests::fake::{self, FakeServer, Recorded, Reply, percent_decode};
 use cosmos_repo_tests::scenarios::bad_ids;
+use cosmos_repo_tests::server::connect_with;
 
 const DOCS: &str = "/dbs/db/colls/orders/docs";
 
@@ -18,16 +19,10 @@ async fn empty_gateway() -> (FakeServer, Cosmos) {
             .starts_with(DOCS)
             .then(|| Reply::cosmos_error(404, 0, "no documents in the fake gateway"))
     });
-    let cosmos = CosmosConfig::builder()
+    let config = CosmosConfig::builder()
         .endpoint(&gateway.endpoint)
-        .database("db")
-        .credential(Credential::Key(EMULATOR_KEY.to_owned().into()))
-        .emulator(true)
-        .build_from(|_| None)
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+        .database("db");
+    let cosmos = connect_with(config, EMULATOR_KEY).await;
     // The first item request also fetches the container's metadata.
     let orders = cosmos.repository::<Order>();
     assert!(orders.find("contoso", "warm-up").await.unwrap().is_none());
