@@ -164,17 +164,24 @@ async fn clear(blobs: &Repository<Blob>) {
     }
 }
 
-#[test]
-fn stores_give_the_same_outcome_for_every_operation() {
+/// A runtime, the `blobs` repository of a fresh database on the local server, and a runner of
+/// `cases` cases.
+fn setup(cases: u32) -> (tokio::runtime::Runtime, Repository<Blob>, TestRunner) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime
         .block_on(fresh_database(&local_endpoint()))
         .repository::<Blob>();
-    let mut runner = TestRunner::new(Config {
-        cases: 32,
+    let runner = TestRunner::new(Config {
+        cases,
         failure_persistence: None,
         ..Config::default()
     });
+    (runtime, server, runner)
+}
+
+#[test]
+fn stores_give_the_same_outcome_for_every_operation() {
+    let (runtime, server, mut runner) = setup(32);
     runner
         .run(&proptest::collection::vec(op(), 1..24), |ops| {
             runtime.block_on(async {
@@ -283,15 +290,7 @@ async fn page_through(
 
 #[test]
 fn paging_never_skips_or_repeats_a_document_that_did_not_change() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime
-        .block_on(fresh_database(&local_endpoint()))
-        .repository::<Blob>();
-    let mut runner = TestRunner::new(Config {
-        cases: 24,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let (runtime, server, mut runner) = setup(24);
     let case = (
         4..20usize,
         any::<bool>(),
