@@ -1,4 +1,4 @@
-//! ETags, and the pacing of retried read-modify-write cycles.
+//! ETags, and the randomness and yielding that spread out concurrent work.
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
@@ -49,20 +49,6 @@ impl fmt::Display for Etag {
 impl AsRef<str> for Etag {
     fn as_ref(&self) -> &str {
         &self.0
-    }
-}
-
-/// The default bound on attempts of [`Repository::update`](crate::Repository::update).
-pub(crate) const DEFAULT_UPDATE_ATTEMPTS: u32 = 10;
-
-/// Waits before retrying a write that lost a race, in a store without a timer: yields to the
-/// executor a random number of times, up to a bound that doubles with each attempt (capped at
-/// 64), so that writers contending for one document spread out instead of colliding again in
-/// lockstep.
-pub(crate) async fn yield_backoff(attempt: u32) {
-    let spread = 1u64 << attempt.min(6);
-    for _ in 0..jitter(attempt, spread) {
-        yield_now().await;
     }
 }
 

@@ -7,13 +7,12 @@ use azure_core::http::Url;
 
 use crate::error::{Error, Result};
 use crate::identity::Credential;
-use crate::sdk::Cosmos;
 
 /// The well-known key of the Azure Cosmos DB emulator (public, identical on every install).
 pub const EMULATOR_KEY: &str =
     "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU9DXjfvwYIhYlTPQ0byOWrXH2dw6tgYrDnThZ9HXp3Acv+Ww==";
 
-/// Settings for [`Cosmos`]: account endpoint, database, credential and routing.
+/// Settings for `Cosmos`: account endpoint, database, credential and routing.
 ///
 /// [`from_env`](CosmosConfig::from_env) reads:
 ///
@@ -72,19 +71,6 @@ impl CosmosConfig {
     /// Starts a configuration in code; what is not set falls back to the environment.
     pub fn builder() -> CosmosConfigBuilder {
         CosmosConfigBuilder::default()
-    }
-
-    /// Connects: builds the credential and the client, and reads the account (which checks the
-    /// endpoint and the credential). Call [`Cosmos::verify_container`] at start-up to check the
-    /// database and containers too.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Unauthorized`] / [`Error::Forbidden`] with the fix when the identity cannot get
-    /// a token or lacks a data-plane role, [`Error::Transport`] when the endpoint cannot be
-    /// reached.
-    pub async fn connect(&self) -> Result<Cosmos> {
-        Cosmos::connect(self.clone()).await
     }
 
     /// The account endpoint.

@@ -40,7 +40,7 @@ use crate::key::{PartitionKey, PartitionKeyType};
 /// are honoured exactly as serde applies them, and raw identifiers lose their `r#`.
 ///
 /// It also generates a `{Name}Fields` struct, with the struct's visibility, holding one typed
-/// [`Field`](crate::query::Field) per stored field (each with its field's visibility), reached as
+/// `Field` per stored field (each with its field's visibility), reached as
 /// `Name::FIELDS`.
 ///
 /// ## Container attributes

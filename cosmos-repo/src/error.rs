@@ -57,7 +57,7 @@ pub enum Error {
     /// [`Repository::update`](crate::Repository::update) lost the race to a concurrent writer on
     /// every attempt.
     #[error(
-        "gave up updating document `{id}` in container `{container}` after {attempts} attempts, each overtaken by a concurrent write; raise `max_attempts` or reduce contention on this document"
+        "gave up updating document `{id}` in container `{container}` after {attempts} attempts, each overtaken by a concurrent write; give `update` a longer `time_budget` (or more `max_attempts`), or reduce contention on this document"
     )]
     UpdateConflict {
         /// The container written to.
@@ -165,6 +165,22 @@ pub enum Error {
         message: String,
     },
 
+    /// An operation of a transactional batch failed, so none of the batch was applied.
+    #[error(
+        "transactional batch failed at operation {index} ({operation}, status {status}); nothing of the batch was applied"
+    )]
+    BatchFailed {
+        /// The position of the failed operation in the batch, from 0.
+        index: usize,
+        /// What it was: `create`, `upsert`, `replace`, `read` or `delete`.
+        operation: &'static str,
+        /// Its HTTP status, e.g. 409 for a create whose id is taken.
+        status: u16,
+        /// Why it failed, e.g. [`Error::AlreadyExists`].
+        #[source]
+        source: Box<Error>,
+    },
+
     /// The request could not be sent or its response not read.
     #[error("request to Cosmos DB failed")]
     Transport {
@@ -175,6 +191,27 @@ pub enum Error {
 }
 
 impl Error {
+    /// The HTTP status Cosmos DB answers (or would answer) for this error, such as 404 for
+    /// [`Error::NotFound`]; 0 where no status applies (configuration, serialization, transport).
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::NotFound { .. }
+            | Error::DatabaseNotFound { .. }
+            | Error::ContainerNotFound { .. } => 404,
+            Error::AlreadyExists { .. } => 409,
+            Error::PreconditionFailed { .. } | Error::UpdateConflict { .. } => 412,
+            Error::Throttled { .. } => 429,
+            Error::Unauthorized { .. } => 401,
+            Error::Forbidden { .. } => 403,
+            Error::BadRequest { .. } => 400,
+            Error::BatchFailed { status, .. } => *status,
+            Error::Config { .. }
+            | Error::Serialization { .. }
+            | Error::Unsupported { .. }
+            | Error::Transport { .. } => 0,
+        }
+    }
+
     /// Whether this is [`Error::NotFound`].
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })

@@ -68,6 +68,7 @@
 
 #![warn(missing_docs)]
 
+mod ast;
 mod concurrency;
 #[cfg(feature = "cosmos")]
 mod config;
@@ -77,13 +78,16 @@ mod error;
 mod identity;
 pub mod key;
 mod limits;
+mod memory;
 pub mod prelude;
 pub mod query;
 mod repository;
 mod response;
 #[cfg(feature = "cosmos")]
 mod sdk;
-mod store;
+mod seam;
+mod sql;
+mod trace;
 
 #[doc(hidden)]
 pub mod __private;
@@ -96,12 +100,15 @@ pub use error::{Error, Result};
 #[cfg(feature = "cosmos")]
 pub use identity::Credential;
 pub use key::PartitionKey;
+pub use memory::MemoryStore;
 pub use query::CosmosFields;
-pub use repository::{Delete, Read, Replace, Repository, Update, Write};
-pub use response::Response;
+pub use repository::{
+    Batch, BatchResponse, BatchResult, Bulk, BulkReport, Delete, Find, Patch, PatchArray,
+    PatchNumber, PatchOptional, Read, Replace, Repository, TryUpdate, Update, Write,
+};
+pub use response::{Page, Response};
 #[cfg(feature = "cosmos")]
 pub use sdk::Cosmos;
-pub use store::MemoryStore;
 
 #[cfg(feature = "derive")]
 pub use cosmos_repo_derive::{CosmosDocument, CosmosFields};

@@ -7,6 +7,7 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 use crate::key::{PartitionKey, PartitionKeyValue};
@@ -99,65 +100,52 @@ pub(crate) fn check_partition_key(key: &PartitionKey) -> Result<()> {
 
 /// Serializes a value for Cosmos DB after checking that JSON and Cosmos DB hold it exactly: no
 /// NaN or infinite float (serde would write `null`), no integer beyond ±(2^53 - 1), no nesting
-/// beyond [`MAX_DEPTH`]. `what` names the value in errors, e.g. "document `o-1`".
+/// beyond [`MAX_DEPTH`]. `what` names the value in errors, e.g. "a query value".
 ///
 /// # Errors
 ///
 /// [`Error::BadRequest`] naming the path of the offending value and the fix;
 /// [`Error::Serialization`] when serde fails.
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T, what: &dyn fmt::Display) -> Result<Value> {
-    let mut probe = Probe::default();
-    match value.serialize(&mut probe) {
-        Ok(()) => {}
-        Err(Refusal::Unrepresentable(problem)) => {
-            return Err(Error::BadRequest {
-                message: format!("{what} cannot be stored in Cosmos DB: {problem}",),
-            });
-        }
-        // serde's own failure is reported by serde_json below, with its own message.
-        Err(Refusal::Serde(_)) => {}
-    }
-    serde_json::to_value(value).map_err(|source| Error::Serialization {
-        action: "serialize",
-        type_name: std::any::type_name::<T>(),
-        source,
-    })
+    probe(value, what, Vec::new())?;
+    serde_json::to_value(value).map_err(|source| serialization::<T>(source))
 }
 
-/// Checks a serialized document's size against [`MAX_DOCUMENT_BYTES`].
-pub(crate) fn check_document_size(document: &Value, what: &dyn fmt::Display) -> Result<()> {
-    let mut counter = ByteCounter(0);
-    // Writing to a counter cannot fail; a Value always serializes.
-    let _ = serde_json::to_writer(&mut counter, document);
-    if counter.0 > MAX_DOCUMENT_BYTES {
-        return Err(Error::BadRequest {
-            message: format!(
-                "{what} is {} bytes as JSON, over Cosmos DB's limit of {MAX_DOCUMENT_BYTES} bytes (2 MB) per document; move large parts to Blob Storage or split the document",
-                counter.0
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// Checks that a serialized document holds its id and partition key where Cosmos DB reads them:
-/// the `id` property, and each partition key path. They differ when serde writes a key field in
-/// another form than its `KeyComponent` value, and Cosmos DB would then file the document under
-/// a key the repository never asks for.
+/// Serializes document `id` for a store, once, refusing before anything is sent what Cosmos DB
+/// cannot hold exactly (see [`to_json`]), a document over [`MAX_DOCUMENT_BYTES`], and a
+/// document that does not hold its id and partition key where Cosmos DB reads them: the `id`
+/// property, and each partition key path. Those differ when serde writes a key field in another
+/// form than its `KeyComponent` value, and Cosmos DB would then file the document under a key
+/// the repository never asks for.
 ///
 /// # Errors
 ///
-/// [`Error::BadRequest`] naming the property and both values.
-pub(crate) fn check_stored_key(
-    document: &Value,
+/// As [`to_json`]; [`Error::BadRequest`] naming the size, or the property and both values.
+pub(crate) fn to_document<T: Serialize + ?Sized>(
+    doc: &T,
     id: &str,
     key: &PartitionKey,
-    paths: &[&str],
-) -> Result<()> {
-    let mismatch = |path: &str, stored: Option<&Value>, expected: String| Error::BadRequest {
+    paths: &'static [&'static str],
+) -> Result<Box<RawValue>> {
+    let what = format_args!("document `{id}`");
+    let watch = std::iter::once(vec!["id"])
+        .chain(
+            paths
+                .iter()
+                .map(|path| path.trim_start_matches('/').split('/').collect()),
+        )
+        .collect();
+    let seen = probe(doc, &what, watch)?;
+    let body = serde_json::value::to_raw_value(doc).map_err(|source| serialization::<T>(source))?;
+    if body.get().len() > MAX_DOCUMENT_BYTES {
+        return Err(too_large(&what, body.get().len()));
+    }
+    let mismatch = |path: &str, stored: &Option<Value>, expected: String| Error::BadRequest {
         message: format!(
             "document {id:?} serializes `{path}` as {} but its {} is {expected}; the field's serde form must be the value cosmos-repo sends (check its `Serialize` and `KeyComponent` impls)",
-            stored.map_or_else(|| "nothing".to_owned(), Value::to_string),
+            stored
+                .as_ref()
+                .map_or_else(|| "nothing".to_owned(), Value::to_string),
             if path == "/id" {
                 "#[id]"
             } else {
@@ -165,15 +153,10 @@ pub(crate) fn check_stored_key(
             },
         ),
     };
-    let stored_id = document.get("id");
-    if stored_id.and_then(Value::as_str) != Some(id) {
-        return Err(mismatch("/id", stored_id, format!("{id:?}")));
+    if seen[0].as_ref().and_then(Value::as_str) != Some(id) {
+        return Err(mismatch("/id", &seen[0], format!("{id:?}")));
     }
-    for (path, value) in paths.iter().zip(key.values()) {
-        let stored = path
-            .trim_start_matches('/')
-            .split('/')
-            .try_fold(document, |value, name| value.get(name));
+    for ((path, stored), value) in paths.iter().zip(&seen[1..]).zip(key.values()) {
         let same = match (stored, value) {
             (Some(Value::String(a)), PartitionKeyValue::String(b)) => a == b,
             (Some(Value::Bool(a)), PartitionKeyValue::Bool(b)) => a == b,
@@ -183,6 +166,55 @@ pub(crate) fn check_stored_key(
         if !same {
             return Err(mismatch(path, stored, value.to_json().to_string()));
         }
+    }
+    Ok(body)
+}
+
+/// Walks `value` as serde_json would write it, refusing what Cosmos DB cannot hold exactly;
+/// answers the values seen at the `watch` paths.
+fn probe<T: Serialize + ?Sized>(
+    value: &T,
+    what: &dyn fmt::Display,
+    watch: Vec<Vec<&'static str>>,
+) -> Result<Vec<Option<Value>>> {
+    let mut probe = Probe {
+        seen: vec![None; watch.len()],
+        watch,
+        ..Probe::default()
+    };
+    match value.serialize(&mut probe) {
+        Ok(()) => Ok(probe.seen),
+        Err(Refusal::Unrepresentable(problem)) => Err(Error::BadRequest {
+            message: format!("{what} cannot be stored in Cosmos DB: {problem}"),
+        }),
+        // serde's own failure is reported by serde_json, with its own message.
+        Err(Refusal::Serde(_)) => Ok(probe.seen),
+    }
+}
+
+fn serialization<T: ?Sized>(source: serde_json::Error) -> Error {
+    Error::Serialization {
+        action: "serialize",
+        type_name: std::any::type_name::<T>(),
+        source,
+    }
+}
+
+fn too_large(what: &dyn fmt::Display, bytes: usize) -> Error {
+    Error::BadRequest {
+        message: format!(
+            "{what} is {bytes} bytes as JSON, over Cosmos DB's limit of {MAX_DOCUMENT_BYTES} bytes (2 MB) per document; move large parts to Blob Storage or split the document"
+        ),
+    }
+}
+
+/// Checks a serialized document's size against [`MAX_DOCUMENT_BYTES`].
+pub(crate) fn check_document_size(document: &Value, what: &dyn fmt::Display) -> Result<()> {
+    let mut counter = ByteCounter(0);
+    // Writing to a counter cannot fail; a Value always serializes.
+    let _ = serde_json::to_writer(&mut counter, document);
+    if counter.0 > MAX_DOCUMENT_BYTES {
+        return Err(too_large(what, counter.0));
     }
     Ok(())
 }
@@ -237,6 +269,10 @@ enum Step {
 struct Probe {
     path: Vec<Step>,
     depth: usize,
+    /// Property paths whose values to keep, as `["address", "city"]`.
+    watch: Vec<Vec<&'static str>>,
+    /// The value seen at each watched path.
+    seen: Vec<Option<Value>>,
 }
 
 impl Probe {
@@ -262,12 +298,28 @@ impl Probe {
         format!("`{text}`")
     }
 
+    /// Keeps the scalar `value` if the probe is at a watched path.
+    fn saw(&mut self, value: impl FnOnce() -> Value) {
+        let here = &self.path;
+        let watched = self.watch.iter().position(|names| {
+            names.len() == here.len()
+                && names
+                    .iter()
+                    .zip(here)
+                    .all(|(name, step)| matches!(step, Step::Property(p) if p == name))
+        });
+        if let Some(index) = watched {
+            self.seen[index] = Some(value());
+        }
+    }
+
     fn refuse(&self, problem: impl fmt::Display) -> Refusal {
         Refusal::Unrepresentable(format!("{} {problem}", self.here()))
     }
 
-    fn float(&self, value: f64) -> Result<(), Refusal> {
+    fn float(&mut self, value: f64) -> Result<(), Refusal> {
         if value.is_finite() {
+            self.saw(|| Value::from(value));
             Ok(())
         } else {
             Err(self.refuse(format_args!(
@@ -276,8 +328,9 @@ impl Probe {
         }
     }
 
-    fn integer(&self, value: i128) -> Result<(), Refusal> {
+    fn integer(&mut self, value: i128) -> Result<(), Refusal> {
         if value.unsigned_abs() <= u128::from(MAX_SAFE_INTEGER) {
+            self.saw(|| Value::from(value as i64));
             Ok(())
         } else {
             Err(self.refuse(format_args!(
@@ -348,15 +401,18 @@ impl<'a> ser::Serializer for &'a mut Probe {
         self.float(value)
     }
 
-    fn serialize_bool(self, _: bool) -> Result<(), Refusal> {
+    fn serialize_bool(self, value: bool) -> Result<(), Refusal> {
+        self.saw(|| Value::from(value));
         Ok(())
     }
 
-    fn serialize_char(self, _: char) -> Result<(), Refusal> {
+    fn serialize_char(self, value: char) -> Result<(), Refusal> {
+        self.saw(|| Value::from(value.to_string()));
         Ok(())
     }
 
-    fn serialize_str(self, _: &str) -> Result<(), Refusal> {
+    fn serialize_str(self, value: &str) -> Result<(), Refusal> {
+        self.saw(|| Value::from(value));
         Ok(())
     }
 
@@ -368,6 +424,7 @@ impl<'a> ser::Serializer for &'a mut Probe {
     }
 
     fn serialize_none(self) -> Result<(), Refusal> {
+        self.saw(|| Value::Null);
         Ok(())
     }
 
@@ -376,6 +433,7 @@ impl<'a> ser::Serializer for &'a mut Probe {
     }
 
     fn serialize_unit(self) -> Result<(), Refusal> {
+        self.saw(|| Value::Null);
         Ok(())
     }
 

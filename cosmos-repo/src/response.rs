@@ -1,3 +1,5 @@
+//! What every operation answers: its result with the request's metadata.
+
 use crate::concurrency::Etag;
 
 /// A result together with the metadata of the request(s) that produced it.
@@ -33,6 +35,9 @@ pub struct Response<T> {
     pub activity_id: Option<String>,
     /// The document's etag after the operation, when there is a document.
     pub etag: Option<Etag>,
+    /// The HTTP status of the last request (`200`, `201`, `204`, ...): how Cosmos DB answered
+    /// it, such as `201` for a create and `200` for an upsert that overwrote.
+    pub status: u16,
 }
 
 impl<T> Response<T> {
@@ -41,12 +46,14 @@ impl<T> Response<T> {
         request_charge: f64,
         activity_id: Option<String>,
         etag: Option<Etag>,
+        status: u16,
     ) -> Self {
         Response {
             value,
             request_charge,
             activity_id,
             etag,
+            status,
         }
     }
 
@@ -62,6 +69,49 @@ impl<T> Response<T> {
             request_charge: self.request_charge,
             activity_id: self.activity_id,
             etag: self.etag,
+            status: self.status,
         })
+    }
+
+    /// Converts the result, keeping the metadata.
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            value: f(self.value),
+            request_charge: self.request_charge,
+            activity_id: self.activity_id,
+            etag: self.etag,
+            status: self.status,
+        }
+    }
+}
+
+/// One page of query results.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The results on this page, at most the requested page size.
+    pub items: Vec<T>,
+    /// Pass to `page` for the next page; `None` when there are no more. A page may be empty
+    /// and still have a continuation.
+    pub continuation: Option<String>,
+    /// The request units (RU) charged for this page, summed over its requests.
+    pub request_charge: f64,
+    /// The service's activity id of the page's last request.
+    pub activity_id: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub(crate) fn new(
+        items: Vec<T>,
+        continuation: Option<String>,
+        request_charge: f64,
+        activity_id: Option<String>,
+    ) -> Self {
+        Page {
+            items,
+            continuation,
+            request_charge,
+            activity_id,
+        }
     }
 }

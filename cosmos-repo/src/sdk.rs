@@ -12,29 +12,38 @@ use async_trait::async_trait;
 use azure_core::http::StatusCode;
 use azure_data_cosmos::clients::{ContainerClient, DatabaseClient};
 use azure_data_cosmos::feed::ContinuationToken;
-use azure_data_cosmos::models::{ContainerProperties, PartitionKeyDefinition};
+use azure_data_cosmos::models::{
+    ContainerProperties, CosmosNumber, PartitionKeyDefinition, PatchInstructions, PatchOperation,
+    TransactionalBatch,
+};
 use azure_data_cosmos::options::{
+    BatchDeleteOptions, BatchReadOptions, BatchReplaceOptions, BatchUpsertOptions,
     BinaryEncodingOptions, ConnectionPoolOptions, ContentResponseOnWrite, ItemWriteOptions,
-    MaxItemCountHint, OperationOptionsBuilder, Precondition, QueryOptions, Region,
-    ServerCertificateValidation,
+    MaxItemCountHint, OperationOptionsBuilder, PatchItemOptions, PatchStrategy, Precondition,
+    QueryOptions, Region, ServerCertificateValidation,
 };
 use azure_data_cosmos::{
     AccountEndpoint, AccountReference, CosmosClient, CosmosError, CosmosRuntime, FeedScope,
     RoutingStrategy,
 };
+use bytes::Bytes;
 use futures::StreamExt as _;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
-use crate::concurrency::{Etag, jitter};
+use crate::ast::{Expr, SqlQuery};
+use crate::concurrency::Etag;
 use crate::config::CosmosConfig;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::identity::{Authenticator, CachedCredential, Credential, TOKEN_ACQUISITION_FAILED};
 use crate::key::{PartitionKey, PartitionKeyValue};
-use crate::query::{Page, SqlQuery, sql};
 use crate::repository::Repository;
-use crate::response::Response;
-use crate::store::{ItemKey, QueryRequest, Scope, Store, WriteMode};
+use crate::response::{Page, Response};
+use crate::seam::{
+    Action, Feed, ItemKey, ItemOperation, ItemResult, PatchOp, QueryText, Scope, Store,
+    batch_failed,
+};
+use crate::sql;
 
 /// A connection to one database of a Cosmos DB account (or an emulator), made by
 /// [`CosmosConfig::connect`]. Cheap to clone; clones share the connection.
@@ -66,8 +75,23 @@ pub struct Cosmos {
     store: Arc<CosmosStore>,
 }
 
+impl CosmosConfig {
+    /// Connects: builds the credential and the client, and reads the account (which checks the
+    /// endpoint and the credential). Call [`Cosmos::verify_container`] at start-up to check the
+    /// database and containers too.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unauthorized`] / [`Error::Forbidden`] with the fix when the identity cannot get
+    /// a token or lacks a data-plane role, [`Error::Transport`] when the endpoint cannot be
+    /// reached.
+    pub async fn connect(&self) -> Result<Cosmos> {
+        Cosmos::connect(self.clone()).await
+    }
+}
+
 impl Cosmos {
-    pub(crate) async fn connect(config: CosmosConfig) -> Result<Cosmos> {
+    async fn connect(config: CosmosConfig) -> Result<Cosmos> {
         let authenticator = config.credential().authenticator()?;
         let credential = match &authenticator {
             Authenticator::Token(credential) => Some(Arc::clone(credential)),
@@ -344,7 +368,7 @@ async fn sum_pages(
         charge += page.headers().request_charge().map_or(0.0, |c| c.value());
         total += page.items().iter().sum::<u64>();
     }
-    Ok(Response::new(total, charge, None, None))
+    Ok(Response::new(total, charge, None, None, 200))
 }
 
 fn sub_status(e: &CosmosError) -> Option<u16> {
@@ -370,107 +394,247 @@ fn sdk_query(sql: SqlQuery) -> Result<azure_data_cosmos::Query> {
         })
 }
 
-fn item_response(
-    response: azure_data_cosmos::models::ItemResponse,
-) -> Result<Response<Option<Value>>> {
-    let headers = response.headers();
-    let charge = headers.request_charge().map_or(0.0, |c| c.value());
-    let activity_id = headers.activity_id().map(|a| a.as_str().to_owned());
-    let etag = headers.etag().map(|e| Etag::new(e.as_ref()));
+/// The metadata of an SDK response.
+fn meta(
+    headers: &azure_data_cosmos::models::ResponseHeaders,
+) -> (f64, Option<String>, Option<Etag>) {
+    (
+        headers.request_charge().map_or(0.0, |c| c.value()),
+        headers.activity_id().map(|a| a.as_str().to_owned()),
+        headers.etag().map(|e| Etag::new(e.as_ref())),
+    )
+}
+
+/// An item response as the seam answers it: the document's bytes as they came, not parsed.
+fn item_result(response: azure_data_cosmos::models::ItemResponse) -> Result<ItemResult> {
+    let status = u16::from(response.status().status_code());
+    let (charge, activity_id, etag) = meta(response.headers());
     let body = response.into_body();
-    let value = if body.is_empty() {
+    let bytes = if body.is_empty() {
         None
     } else {
-        Some(body.into_single::<Value>().map_err(|e| Error::Transport {
+        Some(body.single().map_err(|e| Error::Transport {
             source: Box::new(e),
         })?)
     };
-    Ok(Response::new(value, charge, activity_id, etag))
+    Ok(Response::new(bytes, charge, activity_id, etag, status))
 }
 
-fn with_body(response: Response<Option<Value>>) -> Result<Response<Value>> {
-    response.try_map(|value| {
-        value.ok_or_else(|| Error::Unsupported {
-            message: "Cosmos DB returned no document for a write; content response on write must stay enabled".to_owned(),
+fn if_match(etag: Option<&Etag>) -> Option<Precondition> {
+    etag.map(|etag| Precondition::if_match(etag.as_str().to_owned()))
+}
+
+/// The SDK's form of a patch.
+fn patch_instructions(changes: &[PatchOp]) -> Result<PatchInstructions> {
+    changes
+        .iter()
+        .try_fold(PatchInstructions::new(), |patch, change| {
+            let operation = match change {
+                PatchOp::Set(path, value) => PatchOperation::set(path.pointer(), value.clone()),
+                PatchOp::Incr(path, by) => {
+                    let by: CosmosNumber = match (by.as_i64(), by.as_f64()) {
+                        (Some(int), _) => int.into(),
+                        (None, Some(float)) => float.into(),
+                        (None, None) => {
+                            return Err(Error::BadRequest {
+                                message: format!(
+                                    "`incr` of `{}` needs a number, not {by}",
+                                    path.pointer()
+                                ),
+                            });
+                        }
+                    };
+                    PatchOperation::increment(path.pointer(), by)
+                }
+                PatchOp::Remove(path) => PatchOperation::remove(path.pointer()),
+                PatchOp::Append(path, value) => {
+                    PatchOperation::add(format!("{}/-", path.pointer()), value.clone())
+                }
+            };
+            Ok(patch.with_operation(operation))
         })
-    })
+}
+
+/// The SDK's form of a transactional batch.
+fn transactional_batch(
+    partition_key: azure_data_cosmos::PartitionKey,
+    operations: &[ItemOperation<'_>],
+) -> Result<TransactionalBatch> {
+    let unsendable = |e: CosmosError| Error::BadRequest {
+        message: format!("a batch operation could not be prepared: {e}"),
+    };
+    operations
+        .iter()
+        .try_fold(TransactionalBatch::new(partition_key), |batch, operation| {
+            let id = operation.id.to_owned();
+            let precondition = if_match(operation.if_match);
+            Ok(match operation.action {
+                Action::Create(body) => batch.create_item(body).map_err(unsendable)?,
+                Action::Upsert(body) => {
+                    let options = precondition.map(|p| BatchUpsertOptions::default().with_precondition(p));
+                    batch.upsert_item(body, options).map_err(unsendable)?
+                }
+                Action::Replace(body) => {
+                    let options = precondition.map(|p| BatchReplaceOptions::default().with_precondition(p));
+                    batch.replace_item(id, body, options).map_err(unsendable)?
+                }
+                Action::Read => {
+                    let options = precondition.map(|p| BatchReadOptions::default().with_precondition(p));
+                    batch.read_item(id, options)
+                }
+                Action::Delete => {
+                    let options = precondition.map(|p| BatchDeleteOptions::default().with_precondition(p));
+                    batch.delete_item(id, options)
+                }
+                Action::Patch(_) => {
+                    return Err(Error::Unsupported {
+                        message: "a transactional batch cannot hold a patch in Cosmos DB SDK 1.0; patch the document on its own".to_owned(),
+                    });
+                }
+            })
+        })
+}
+
+/// The error of one failed operation of a batch, from its status.
+fn operation_error(
+    key: ItemKey<'_>,
+    status: u16,
+    sub_status: Option<u32>,
+    retry_after: Option<Duration>,
+) -> Error {
+    match status {
+        404 => key.not_found(),
+        409 => key.already_exists(),
+        412 => key.precondition_failed(),
+        429 => Error::Throttled {
+            retry_after,
+            source: None,
+        },
+        _ => Error::BadRequest {
+            message: format!(
+                "Cosmos DB refused operation on document `{}` with status {status} (sub-status {})",
+                key.id,
+                sub_status.unwrap_or(0)
+            ),
+        },
+    }
 }
 
 #[async_trait]
 impl Store for CosmosStore {
-    async fn write(
+    async fn execute(
         &self,
-        key: ItemKey<'_>,
-        item: Value,
-        mode: WriteMode<'_>,
-    ) -> Result<Response<Value>> {
-        let container = self.container(key.container).await?;
-        let pk = sdk_key(key.partition_key)?;
-        let result = match mode {
-            WriteMode::Create => container.create_item(pk, key.id, item, None).await,
-            WriteMode::Upsert => container.upsert_item(pk, key.id, item, None).await,
-            WriteMode::Replace { if_match } => {
-                let options = if_match.map(|etag| {
-                    ItemWriteOptions::default()
-                        .with_precondition(Precondition::if_match(etag.as_str().to_owned()))
-                });
-                container.replace_item(pk, key.id, item, options).await
+        container: &str,
+        partition_key: &PartitionKey,
+        operation: ItemOperation<'_>,
+    ) -> Result<ItemResult> {
+        let client = self.container(container).await?;
+        let pk = sdk_key(partition_key)?;
+        let id = operation.id;
+        let write_options = || {
+            if_match(operation.if_match).map(|p| ItemWriteOptions::default().with_precondition(p))
+        };
+        let (result, op) = match operation.action {
+            Action::Create(body) => (client.create_item(pk, id, body, None).await, Op::Write),
+            Action::Upsert(body) => (
+                client.upsert_item(pk, id, body, write_options()).await,
+                Op::Write,
+            ),
+            Action::Replace(body) => (
+                client.replace_item(pk, id, body, write_options()).await,
+                Op::Write,
+            ),
+            Action::Read => (client.read_item(pk, id, None).await, Op::Read),
+            Action::Delete => (client.delete_item(pk, id, write_options()).await, Op::Write),
+            Action::Patch(changes) => {
+                let mut options =
+                    PatchItemOptions::default().with_strategy(PatchStrategy::ServerSide);
+                if let Some(precondition) = if_match(operation.if_match) {
+                    options = options.with_precondition(precondition);
+                }
+                let patch = patch_instructions(changes)?;
+                (
+                    client.patch_item(pk, id, patch, Some(options)).await,
+                    Op::Write,
+                )
             }
         };
-        let response = result.map_err(|e| self.error(e, Op::Write, Some(key)))?;
-        with_body(item_response(response)?)
+        let key = ItemKey {
+            container,
+            partition_key,
+            id,
+        };
+        item_result(result.map_err(|e| self.error(e, op, Some(key)))?)
     }
 
-    async fn read(&self, key: ItemKey<'_>) -> Result<Response<Value>> {
-        let container = self.container(key.container).await?;
-        let pk = sdk_key(key.partition_key)?;
-        let response = container
-            .read_item(pk, key.id, None)
+    async fn execute_batch(
+        &self,
+        container: &str,
+        partition_key: &PartitionKey,
+        operations: &[ItemOperation<'_>],
+    ) -> Result<Response<Vec<ItemResult>>> {
+        let client = self.container(container).await?;
+        let batch = transactional_batch(sdk_key(partition_key)?, operations)?;
+        let response = client
+            .execute_transactional_batch(batch, None)
             .await
-            .map_err(|e| self.error(e, Op::Read, Some(key)))?;
-        with_body(item_response(response)?)
-    }
-
-    async fn delete(&self, key: ItemKey<'_>, if_match: Option<&Etag>) -> Result<Response<()>> {
-        let container = self.container(key.container).await?;
-        let pk = sdk_key(key.partition_key)?;
-        let options = if_match.map(|etag| {
-            ItemWriteOptions::default()
-                .with_precondition(Precondition::if_match(etag.as_str().to_owned()))
-        });
-        let response = container
-            .delete_item(pk, key.id, options)
-            .await
-            .map_err(|e| self.error(e, Op::Write, Some(key)))?;
-        item_response(response)?.try_map(|_| Ok(()))
+            .map_err(|e| self.error(e, Op::Write, None))?;
+        let status = u16::from(response.status().status_code());
+        let (charge, activity_id, _) = meta(response.headers());
+        let results = response.into_model().map_err(|e| Error::Transport {
+            source: Box::new(e),
+        })?;
+        let results = results.results();
+        // A failed batch answers the failed operation's status, and 424 for every other.
+        if let Some((index, failed)) = results
+            .iter()
+            .enumerate()
+            .find(|(_, result)| !result.is_success() && result.status_code() != 424)
+        {
+            let operation = operations.get(index).copied().unwrap_or(operations[0]);
+            let key = ItemKey {
+                container,
+                partition_key,
+                id: operation.id,
+            };
+            let cause = operation_error(
+                key,
+                failed.status_code(),
+                failed.substatus_code(),
+                failed.retry_after(),
+            );
+            return Err(batch_failed(index, operation.action, cause));
+        }
+        let results = results
+            .iter()
+            .map(|result| {
+                let body = result
+                    .resource_body()
+                    .map(|body| Bytes::copy_from_slice(body.get().as_bytes()));
+                Response::new(
+                    body,
+                    result.request_charge().unwrap_or(0.0),
+                    None,
+                    result.etag().map(Etag::new),
+                    result.status_code(),
+                )
+            })
+            .collect();
+        Ok(Response::new(results, charge, activity_id, None, status))
     }
 
     async fn query_page(
         &self,
-        request: QueryRequest<'_>,
+        feed: Feed<'_>,
+        text: QueryText<'_>,
         page_size: u32,
         continuation: Option<&str>,
-    ) -> Result<Page<Value>> {
-        let sql = sql::render(&request);
-        self.raw_query_page(
-            request.container,
-            request.scope,
-            &sql,
-            page_size,
-            continuation,
-        )
-        .await
-    }
-
-    async fn raw_query_page(
-        &self,
-        container: &str,
-        scope: Scope<'_>,
-        sql: &SqlQuery,
-        page_size: u32,
-        continuation: Option<&str>,
-    ) -> Result<Page<Value>> {
-        let container = self.container(container).await?;
+    ) -> Result<Page<Bytes>> {
+        let sql = match text {
+            QueryText::Typed(spec) => sql::render(&feed, spec),
+            QueryText::Sql(sql) => sql.clone(),
+        };
+        let container = self.container(feed.container).await?;
         let mut options = QueryOptions::default().with_max_item_count(MaxItemCountHint::Limit(
             NonZeroU32::new(page_size).unwrap_or(NonZeroU32::MIN),
         ));
@@ -479,18 +643,19 @@ impl Store for CosmosStore {
                 options.with_continuation_token(ContinuationToken::from_string(token.to_owned()));
         }
         let mut pages = container
-            .query_items::<Value>(sdk_query(sql.clone())?, feed_scope(scope)?, Some(options))
+            .query_items::<Box<RawValue>>(sdk_query(sql)?, feed_scope(feed.scope)?, Some(options))
             .await
             .map_err(|e| self.error(e, Op::Read, None))?
             .into_pages();
         let Some(page) = pages.next().await else {
-            return Ok(Page::new(Vec::new(), None, 0.0));
+            return Ok(Page::new(Vec::new(), None, 0.0, None));
         };
         let page = page.map_err(|e| self.error(e, Op::Read, None))?;
-        let charge = page.headers().request_charge().map_or(0.0, |c| c.value());
+        let (charge, activity_id, _) = meta(page.headers());
         // One partition is one range: no service continuation means no more pages. Across
         // ranges the SDK's token says where to resume, and the page after the last is empty.
-        let done = matches!(scope, Scope::Partition(_)) && page.headers().continuation().is_none();
+        let done =
+            matches!(feed.scope, Scope::Partition(_)) && page.headers().continuation().is_none();
         let next = if done {
             None
         } else {
@@ -499,17 +664,22 @@ impl Store for CosmosStore {
                 .map_err(|e| self.error(e, Op::Read, None))?;
             Some(token.as_str().to_owned())
         };
-        Ok(Page::new(page.into_items(), next, charge))
+        let items = page
+            .into_items()
+            .into_iter()
+            .map(|item| Bytes::from(String::from(Box::<str>::from(item))))
+            .collect();
+        Ok(Page::new(items, next, charge, activity_id))
     }
 
-    async fn count(&self, request: QueryRequest<'_>) -> Result<Response<u64>> {
-        let container = self.container(request.container).await?;
+    async fn count(&self, feed: Feed<'_>, filter: Option<&Expr>) -> Result<Response<u64>> {
+        let container = self.container(feed.container).await?;
         // Summing the pages of COUNT(1) is right whether the SDK aggregated across partition
         // ranges (one page) or passed their partial counts through. Where it cannot plan the
         // aggregate at all (SDK 1.0: 20302 across partitions or with some filters, 20113),
         // count matching rows instead.
-        let query = |aggregate| sdk_query(sql::render_count(&request, aggregate));
-        let scope = || feed_scope(request.scope);
+        let query = |aggregate| sdk_query(sql::render_count(&feed, filter, aggregate));
+        let scope = || feed_scope(feed.scope);
         let result = match sum_pages(&container, query(true)?, scope()?).await {
             Err(e) if matches!(sub_status(&e), Some(20302 | 20113)) => {
                 sum_pages(&container, query(false)?, scope()?).await
@@ -517,14 +687,6 @@ impl Store for CosmosStore {
             result => result,
         };
         result.map_err(|e| self.error(e, Op::Read, None))
-    }
-
-    /// Full jitter: a random wait below 5 ms doubled per attempt, at most one second. Over the
-    /// network a lost race costs a round trip, so spreading writers out in time pays.
-    async fn backoff(&self, attempt: u32) {
-        let ceiling_ms = (5u64 << attempt.min(8)).min(1000);
-        let wait = jitter(attempt, ceiling_ms);
-        azure_core::sleep::sleep(azure_core::time::Duration::milliseconds(wait as i64)).await;
     }
 }
 

@@ -4,51 +4,17 @@ use futures::{Stream, TryStreamExt as _};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::continuation::{self, Binding};
-use super::expr::{Path, SqlQuery};
 use super::field::Field;
 use super::filter::{Filter, OrderBy};
-use super::sql;
+use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page, feed};
+use crate::ast::{Path, Select, SqlQuery};
 use crate::document::CosmosDocument;
-use crate::error::{Error, Result};
-use crate::key::{IntoPartitionKey, PartitionKey};
+use crate::error::Result;
+use crate::key::IntoPartitionKey;
 use crate::limits;
-use crate::repository::Repository;
-use crate::response::Response;
-use crate::store::{QueryRequest, QuerySpec, Scope, Select};
-
-/// One page of query results.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Page<T> {
-    /// The results on this page, at most the requested page size.
-    pub items: Vec<T>,
-    /// Pass to [`Query::page`] for the next page; `None` when there are no more. A page may
-    /// be empty and still have a continuation.
-    pub continuation: Option<String>,
-    /// The request units (RU) charged for this page, summed over its requests.
-    pub request_charge: f64,
-}
-
-impl<T> Page<T> {
-    pub(crate) fn new(items: Vec<T>, continuation: Option<String>, request_charge: f64) -> Self {
-        Page {
-            items,
-            continuation,
-            request_charge,
-        }
-    }
-}
-
-/// A query that has not said which partitions it reads yet: call [`Query::partition`] or
-/// [`Query::cross_partition`]. Only then can it run, so a fan-out over every partition is
-/// always written down.
-#[derive(Debug)]
-pub struct Unscoped;
-
-/// A query that reads one partition, or every partition.
-#[derive(Debug)]
-pub struct Scoped(pub(crate) Option<PartitionKey>);
+use crate::response::Page;
+use crate::seam::QuerySpec;
+use crate::sql;
 
 /// A typed query over the documents of a [`Repository`], made by [`Repository::query`].
 ///
@@ -96,7 +62,7 @@ pub struct Scoped(pub(crate) Option<PartitionKey>);
 /// ```
 #[must_use = "a query does nothing until it is run"]
 pub struct Query<'r, T: CosmosDocument, S = Unscoped, P = T> {
-    repo: &'r Repository<T>,
+    target: Target<'r>,
     scope: S,
     filter: Option<Filter<T>>,
     order_by: Vec<(Path, bool)>,
@@ -107,9 +73,9 @@ pub struct Query<'r, T: CosmosDocument, S = Unscoped, P = T> {
 }
 
 impl<'r, T: CosmosDocument> Query<'r, T> {
-    pub(crate) fn new(repo: &'r Repository<T>) -> Self {
+    pub(crate) fn new(target: Target<'r>) -> Self {
         Query {
-            repo,
+            target,
             scope: Unscoped,
             filter: None,
             order_by: Vec::new(),
@@ -137,7 +103,7 @@ impl<'r, T: CosmosDocument, P> Query<'r, T, Unscoped, P> {
 
     fn scoped(self, scope: Scoped) -> Query<'r, T, Scoped, P> {
         Query {
-            repo: self.repo,
+            target: self.target,
             scope,
             filter: self.filter,
             order_by: self.order_by,
@@ -192,7 +158,7 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
 
     fn returning<U>(self, select: Select) -> Query<'r, T, S, U> {
         Query {
-            repo: self.repo,
+            target: self.target,
             scope: self.scope,
             filter: self.filter,
             order_by: self.order_by,
@@ -204,8 +170,8 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
     }
 }
 
-impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
-    /// The query as the stores take it.
+impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped, P> {
+    /// The query as the stores take it, checked as Cosmos DB would check it.
     fn spec(&self) -> Result<QuerySpec> {
         if let Some(key) = &self.scope.0 {
             limits::check_partition_key(key)?;
@@ -220,44 +186,21 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
         })
     }
 
-    fn request<'a>(&'a self, spec: &'a QuerySpec) -> QueryRequest<'a> {
-        QueryRequest {
-            container: self.repo.container(),
-            partition_key_paths: T::PARTITION_KEY_PATHS,
-            scope: match &self.scope.0 {
-                Some(key) => Scope::Partition(key),
-                None => Scope::CrossPartition,
-            },
-            spec,
-        }
-    }
-
-    /// One page from the store, its continuation checked against this query on the way in and
-    /// bound to it on the way out.
-    async fn fetch(
-        &self,
-        spec: &QuerySpec,
-        page_size: u32,
-        continuation: Option<&str>,
-    ) -> Result<Page<Value>> {
-        continuation::check_page_size(page_size)?;
-        let request = self.request(spec);
-        let binding = Binding::of(self.repo.container(), request.scope, &sql::render(&request));
-        let store_token = binding.open(continuation)?;
-        let mut page = self
-            .repo
-            .store()
-            .query_page(request, page_size, store_token)
-            .await?;
-        page.continuation = binding.seal(page.continuation.take());
-        Ok(page)
+    fn run(self) -> Result<Run<'r>> {
+        Ok(Run {
+            text: Text::Typed(Box::new(self.spec()?)),
+            target: self.target,
+            scope: self.scope.0,
+        })
     }
 
     /// The query as Cosmos DB SQL with its parameters, as the SDK store sends it.
     ///
     /// # Errors
     ///
-    /// [`Error::Serialization`] if a value in a condition did not serialize to JSON.
+    /// [`Error::Serialization`](crate::Error::Serialization) if a value in a condition did not
+    /// serialize to JSON; [`Error::BadRequest`](crate::Error::BadRequest) for a value Cosmos DB
+    /// cannot hold.
     ///
     /// # Examples
     ///
@@ -274,152 +217,75 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned> Query<'r, T, Scoped, P> {
     /// ```
     pub fn to_sql(&self) -> Result<SqlQuery> {
         let spec = self.spec()?;
-        Ok(sql::render(&self.request(&spec)))
+        Ok(sql::render(&feed(self.target, &self.scope.0), &spec))
     }
 
     /// One page of at most `page_size` results, after `continuation` (`None` for the first).
+    /// The page carries its request charge and activity id.
     ///
     /// # Errors
     ///
-    /// [`Error::BadRequest`] for a page size of 0, a continuation this query did not produce
-    /// (checked before any request) or a query the store rejects; [`Error::Serialization`]
-    /// when a result does not decode.
+    /// [`Error::BadRequest`](crate::Error::BadRequest) for a page size of 0, a continuation
+    /// this query did not produce (checked before any request) or a query the store rejects;
+    /// [`Error::Serialization`](crate::Error::Serialization) when a result does not decode.
     pub async fn page(self, page_size: u32, continuation: Option<&str>) -> Result<Page<P>> {
-        let spec = self.spec()?;
-        decode_page(self.fetch(&spec, page_size, continuation).await?)
+        decode_page(self.run()?.page(page_size, continuation).await?)
     }
 
-    /// Every result, fetched page by page.
-    ///
-    /// # Errors
-    ///
-    /// As [`page`](Query::page).
-    pub async fn all(self) -> Result<Vec<P>> {
-        self.all_with_meta().await.map(Response::into_value)
-    }
-
-    /// Every result, with the request charge summed over all pages.
-    ///
-    /// # Errors
-    ///
-    /// As [`page`](Query::page).
-    pub async fn all_with_meta(self) -> Result<Response<Vec<P>>> {
-        let spec = self.spec()?;
-        let mut items = Vec::new();
-        let mut charge = 0.0;
-        let mut continuation: Option<String> = None;
-        loop {
-            let page = self
-                .fetch(&spec, DEFAULT_PAGE_SIZE, continuation.as_deref())
-                .await?;
-            charge += page.request_charge;
-            items.extend(decode_items::<P>(page.items)?);
-            match page.continuation {
-                Some(next) => continuation = Some(next),
-                None => return Ok(Response::new(items, charge, None, None)),
-            }
-        }
+    /// Every result, fetched page by page; `.with_meta()` adds the request charge summed over
+    /// the pages.
+    pub fn all(self) -> Fetch<'r, Vec<P>> {
+        let (container, run) = (self.target.container, self.run());
+        Fetch::new("query.all", container, async move { run?.all().await })
     }
 
     /// The first result, if any.
-    ///
-    /// # Errors
-    ///
-    /// As [`page`](Query::page).
-    pub async fn first(self) -> Result<Option<P>> {
-        let mut continuation: Option<String> = None;
-        let query = self.limit(1);
-        let spec = query.spec()?;
-        loop {
-            let page = query.fetch(&spec, 1, continuation.as_deref()).await?;
-            let page = decode_page::<P>(page)?;
-            if let Some(first) = page.items.into_iter().next() {
-                return Ok(Some(first));
-            }
-            match page.continuation {
-                Some(next) => continuation = Some(next),
-                None => return Ok(None),
-            }
-        }
+    pub fn first(self) -> Fetch<'r, Option<P>> {
+        let container = self.target.container;
+        let run = self.limit(1).run();
+        Fetch::new("query.first", container, async move { run?.first().await })
     }
 
     /// Whether any document matches.
-    ///
-    /// # Errors
-    ///
-    /// As [`page`](Query::page).
-    pub async fn exists(self) -> Result<bool> {
-        Ok(self.select_as::<Value>().first().await?.is_some())
+    pub fn exists(self) -> Fetch<'r, bool> {
+        let container = self.target.container;
+        let run = self.select_as::<Value>().limit(1).run();
+        Fetch::new("query.exists", container, async move {
+            let first = run?.first::<Value>().await?;
+            Ok(first.map(|found| found.is_some()))
+        })
     }
 
     /// How many documents match the filter in the query's scope (sorting, offset and limit
     /// do not apply). Across partitions the count is summed per partition range, which the
     /// SDK cannot do in one query.
-    ///
-    /// # Errors
-    ///
-    /// As [`page`](Query::page).
-    pub async fn count(self) -> Result<u64> {
-        let spec = self.spec()?;
-        Ok(self.repo.store().count(self.request(&spec)).await?.value)
+    pub fn count(self) -> Fetch<'r, u64> {
+        let (target, spec, scope) = (self.target, self.spec(), self.scope.0);
+        Fetch::new("query.count", target.container, async move {
+            let filter = spec?.filter;
+            target
+                .store
+                .count(feed(target, &scope), filter.as_ref())
+                .await
+        })
     }
 
     /// The results as a stream that fetches a page of `page_size` at a time, when the
     /// previous one is used up: memory stays bounded by the page size. A `page_size` of 0
-    /// yields [`Error::BadRequest`].
-    pub fn stream(self, page_size: u32) -> impl Stream<Item = Result<P>> + 'r
-    where
-        P: 'r,
-    {
-        let start = self.spec().map(|spec| (self, spec));
-        futures::stream::try_unfold(Streaming::Start(start), move |state| async move {
-            let (query, spec, continuation) = match state {
-                Streaming::Start(start) => {
-                    let (query, spec) = start?;
-                    (query, spec, None)
-                }
-                Streaming::Next(_, _, None) => return Ok::<_, Error>(None),
-                Streaming::Next(query, spec, Some(next)) => (query, spec, Some(next)),
-            };
-            let page = query
-                .fetch(&spec, page_size, continuation.as_deref())
-                .await?;
-            let page = decode_page::<P>(page)?;
-            let items = futures::stream::iter(page.items.into_iter().map(Ok::<P, Error>));
-            Ok(Some((
-                items,
-                Streaming::Next(query, spec, page.continuation),
-            )))
-        })
-        .try_flatten()
+    /// yields [`Error::BadRequest`](crate::Error::BadRequest).
+    pub fn stream(self, page_size: u32) -> impl Stream<Item = Result<P>> + 'r {
+        futures::stream::once(futures::future::ready(self.run()))
+            .map_ok(move |run| run.stream(page_size))
+            .try_flatten()
     }
-}
 
-/// The state of [`Query::stream`] between pages.
-enum Streaming<'r, T: CosmosDocument, P> {
-    Start(Result<(Query<'r, T, Scoped, P>, QuerySpec)>),
-    Next(Query<'r, T, Scoped, P>, QuerySpec, Option<String>),
-}
-
-/// The page size `all` uses.
-const DEFAULT_PAGE_SIZE: u32 = 1000;
-
-pub(crate) fn decode_page<P: DeserializeOwned>(page: Page<Value>) -> Result<Page<P>> {
-    let items = decode_items(page.items)?;
-    Ok(Page::new(items, page.continuation, page.request_charge))
-}
-
-fn decode_items<P: DeserializeOwned>(items: Vec<Value>) -> Result<Vec<P>> {
-    items
-        .into_iter()
-        .map(|item| {
-            serde_json::from_value(item).map_err(|source| Error::Serialization {
-                action: "deserialize",
-                type_name: std::any::type_name::<P>(),
-                source,
-            })
-        })
-        .collect()
+    /// The results as a stream of pages of `page_size`, each with its request charge,
+    /// activity id and continuation (to resume from later with [`page`](Query::page)).
+    pub fn pages(self, page_size: u32) -> impl Stream<Item = Result<Page<P>>> + 'r {
+        futures::stream::once(futures::future::ready(self.run()))
+            .map_ok(move |run| run.pages(page_size))
+            .try_flatten()
+    }
 }
 
 /// What [`Query::select`] can return: one field, or a tuple of up to four fields.

@@ -8,9 +8,9 @@
 
 use serde_json::Value;
 
-use super::expr::SqlQuery;
+use crate::ast::SqlQuery;
 use crate::error::{Error, Result};
-use crate::store::Scope;
+use crate::seam::Scope;
 
 /// What a continuation is bound to: one query, wherever it runs.
 #[derive(Clone, Copy, Debug)]

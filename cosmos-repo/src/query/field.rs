@@ -4,8 +4,8 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::expr::{CmpOp, Expr, Path, StrOp};
 use super::filter::{Filter, Invalid, OrderBy};
+use crate::ast::{CmpOp, Expr, Path, StrOp};
 
 /// A struct stored inside documents whose fields a query can address, as in
 /// `Order::FIELDS.address.city`. Derive it, and mark the document's field `#[cosmos(nested)]`:

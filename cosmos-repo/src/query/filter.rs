@@ -6,7 +6,7 @@ use std::ops::Not;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::expr::{Expr, Path};
+use crate::ast::{Expr, Path};
 use crate::error::Error;
 use crate::limits;
 

@@ -3,14 +3,18 @@
 
 mod builder;
 mod continuation;
-pub(crate) mod expr;
 mod field;
 mod filter;
 mod raw;
-pub(crate) mod sql;
+mod run;
 
-pub use builder::{Page, Projection, Query, Scoped, Selection, Unscoped};
-pub use expr::{Path, SqlQuery};
+pub use builder::{Projection, Query, Selection};
 pub use field::{CosmosFields, Field, TextField};
+pub(crate) use filter::Invalid;
 pub use filter::{Filter, OrderBy};
 pub use raw::RawQuery;
+pub(crate) use run::Target;
+pub use run::{Fetch, Scoped, Unscoped};
+
+pub use crate::ast::{Path, SqlQuery};
+pub use crate::response::Page;

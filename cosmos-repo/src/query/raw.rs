@@ -3,16 +3,16 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::builder::{Page, Scoped, Unscoped, decode_page};
-use super::continuation::{self, Binding};
-use super::expr::SqlQuery;
+use futures::{Stream, TryStreamExt as _};
+
 use super::filter::Invalid;
+use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page};
+use crate::ast::SqlQuery;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::IntoPartitionKey;
 use crate::limits;
-use crate::repository::Repository;
-use crate::store::Scope;
+use crate::response::Page;
 
 /// A query written in Cosmos DB SQL, made by [`Repository::raw_query`], for what the typed
 /// [`Query`](super::Query) cannot say.
@@ -48,16 +48,16 @@ use crate::store::Scope;
 /// ```
 #[must_use = "a query does nothing until it is run"]
 pub struct RawQuery<'r, T: CosmosDocument, S = Unscoped, P = T> {
-    repo: &'r Repository<T>,
+    target: Target<'r>,
     sql: Result<SqlQuery, Invalid>,
     scope: S,
-    output: PhantomData<fn() -> P>,
+    output: PhantomData<fn() -> (T, P)>,
 }
 
 impl<'r, T: CosmosDocument> RawQuery<'r, T> {
-    pub(crate) fn new(repo: &'r Repository<T>, text: String) -> Self {
+    pub(crate) fn new(target: Target<'r>, text: String) -> Self {
         RawQuery {
-            repo,
+            target,
             sql: Ok(SqlQuery {
                 text,
                 parameters: Vec::new(),
@@ -83,7 +83,7 @@ impl<'r, T: CosmosDocument, S, P> RawQuery<'r, T, S, P> {
     /// Decodes each result as `U` instead of `T`, e.g. for `SELECT VALUE c.total`.
     pub fn returning<U: DeserializeOwned>(self) -> RawQuery<'r, T, S, U> {
         RawQuery {
-            repo: self.repo,
+            target: self.target,
             sql: self.sql,
             scope: self.scope,
             output: PhantomData,
@@ -107,7 +107,7 @@ impl<'r, T: CosmosDocument, P> RawQuery<'r, T, Unscoped, P> {
 
     fn scoped(self, scope: Scoped) -> RawQuery<'r, T, Scoped, P> {
         RawQuery {
-            repo: self.repo,
+            target: self.target,
             sql: self.sql,
             scope,
             output: PhantomData,
@@ -115,50 +115,45 @@ impl<'r, T: CosmosDocument, P> RawQuery<'r, T, Unscoped, P> {
     }
 }
 
-impl<T: CosmosDocument, P: DeserializeOwned> RawQuery<'_, T, Scoped, P> {
-    /// One page of at most `page_size` results, after `continuation`.
+impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> RawQuery<'r, T, Scoped, P> {
+    fn run(&self) -> Result<Run<'r>> {
+        let sql = self.sql.as_ref().map_err(Error::from)?;
+        if let Some(key) = &self.scope.0 {
+            limits::check_partition_key(key)?;
+        }
+        Ok(Run {
+            target: self.target,
+            scope: self.scope.0.clone(),
+            text: Text::Sql(sql.clone()),
+        })
+    }
+
+    /// One page of at most `page_size` results, after `continuation`, with its request charge
+    /// and activity id.
     ///
     /// # Errors
     ///
     /// [`Error::Unsupported`] on the embedded store; [`Error::BadRequest`] when Cosmos DB
-    /// rejects the SQL; [`Error::Serialization`] for a parameter or a result that does not
-    /// convert.
+    /// rejects the SQL, for a page size of 0 or a continuation this query did not produce;
+    /// [`Error::Serialization`] for a parameter or a result that does not convert.
     pub async fn page(&self, page_size: u32, continuation: Option<&str>) -> Result<Page<P>> {
-        let sql = self.sql.as_ref().map_err(Error::from)?;
-        let scope = match &self.scope.0 {
-            Some(key) => {
-                limits::check_partition_key(key)?;
-                Scope::Partition(key)
-            }
-            None => Scope::CrossPartition,
-        };
-        continuation::check_page_size(page_size)?;
-        let binding = Binding::of(self.repo.container(), scope, sql);
-        let store_token = binding.open(continuation)?;
-        let mut page = self
-            .repo
-            .store()
-            .raw_query_page(self.repo.container(), scope, sql, page_size, store_token)
-            .await?;
-        page.continuation = binding.seal(page.continuation.take());
-        decode_page(page)
+        decode_page(self.run()?.page(page_size, continuation).await?)
     }
 
-    /// Every result, fetched page by page.
-    ///
-    /// # Errors
-    ///
-    /// As [`page`](RawQuery::page).
-    pub async fn all(&self) -> Result<Vec<P>> {
-        let mut items = Vec::new();
-        let mut continuation: Option<String> = None;
-        loop {
-            let page = self.page(1000, continuation.as_deref()).await?;
-            items.extend(page.items);
-            match page.continuation {
-                Some(next) => continuation = Some(next),
-                None => return Ok(items),
-            }
-        }
+    /// Every result, fetched page by page; `.with_meta()` adds the request charge summed over
+    /// the pages.
+    pub fn all(&self) -> Fetch<'r, Vec<P>> {
+        let run = self.run();
+        Fetch::new("raw_query.all", self.target.container, async move {
+            run?.all().await
+        })
+    }
+
+    /// The results as a stream of pages of `page_size`, each with its request charge,
+    /// activity id and continuation.
+    pub fn pages(&self, page_size: u32) -> impl Stream<Item = Result<Page<P>>> + 'r {
+        futures::stream::once(futures::future::ready(self.run()))
+            .map_ok(move |run| run.pages(page_size))
+            .try_flatten()
     }
 }

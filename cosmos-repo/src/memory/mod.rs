@@ -1,20 +1,29 @@
+//! The embedded store, and its evaluator of queries and patches.
+
+mod eval;
+mod patch;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ItemKey, QueryRequest, QuerySpec, Scope, Select, Store, WriteMode};
+use self::eval::{Truth, eval, order};
+use crate::ast::{Expr, Select};
 use crate::concurrency::{Etag, yield_now};
-use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
-use crate::query::Page;
-use crate::query::expr::{Truth, order};
-use crate::repository::Repository;
-use crate::response::Response;
+use crate::key::PartitionKey;
+use crate::limits;
+use crate::response::{Page, Response};
+use crate::seam::{
+    Action, Feed, ItemKey, ItemOperation, ItemResult, QuerySpec, QueryText, Scope, Store,
+    batch_failed,
+};
 
 /// The embedded store: documents kept in memory with Cosmos DB's semantics for point operations.
 ///
@@ -60,7 +69,30 @@ pub struct MemoryStore {
 }
 
 /// Partition key (as JSON) -> id -> document, both ordered so queries can page by position.
-type Partitions = BTreeMap<String, BTreeMap<String, Value>>;
+type Partitions = BTreeMap<String, BTreeMap<String, Stored>>;
+
+/// What an operation does to its document.
+enum Effect {
+    /// Leaves it as it is (a read).
+    Keep,
+    /// Stores this version, answering this status.
+    Put(Stored, u16),
+    /// Deletes it.
+    Remove,
+}
+
+/// A stored document: parsed for queries and patches, and as the bytes reads return.
+#[derive(Clone, Debug)]
+struct Stored {
+    json: Value,
+    bytes: Bytes,
+}
+
+impl Stored {
+    fn etag(&self) -> Option<&str> {
+        self.json.get("_etag").and_then(Value::as_str)
+    }
+}
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -74,11 +106,6 @@ impl MemoryStore {
     /// A new, empty store.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// A repository of `T` over this store, in the container `T::CONTAINER`.
-    pub fn repository<T: CosmosDocument>(&self) -> Repository<T> {
-        Repository::from_store(Arc::new(self.clone()))
     }
 
     /// The documents, for reading. A poisoned lock is taken as is: every write changes them by
@@ -102,114 +129,186 @@ impl MemoryStore {
         self.inner.sequence.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    fn response<T>(&self, value: T, etag: Option<Etag>) -> Response<T> {
-        let activity_id = format!("00000000-0000-0000-0000-{:012x}", self.next());
-        Response::new(value, 0.0, Some(activity_id), etag)
+    fn activity_id(&self) -> String {
+        format!("00000000-0000-0000-0000-{:012x}", self.next())
+    }
+
+    fn response<T>(&self, value: T, etag: Option<Etag>, status: u16) -> Response<T> {
+        Response::new(value, 0.0, Some(self.activity_id()), etag, status)
+    }
+
+    /// Applies `operations` to one partition in order; on the first failure, undoes what the
+    /// others did and answers its index and error. Holds the write lock throughout, so no
+    /// reader sees a batch half applied.
+    fn apply(
+        &self,
+        container: &str,
+        partition_key: &PartitionKey,
+        operations: &[ItemOperation<'_>],
+    ) -> std::result::Result<Vec<ItemResult>, (usize, Error)> {
+        let mut containers = self.write_containers();
+        let partition = containers
+            .entry(container.to_owned())
+            .or_default()
+            .entry(partition_key.to_string())
+            .or_default();
+        let mut undo: Vec<(&str, Option<Stored>)> = Vec::new();
+        let mut results = Vec::with_capacity(operations.len());
+        for (index, operation) in operations.iter().enumerate() {
+            let key = ItemKey {
+                container,
+                partition_key,
+                id: operation.id,
+            };
+            let result = match self.apply_one(key, *operation, partition.get(operation.id)) {
+                Ok(Effect::Keep) => partition.get(operation.id).map(|doc| {
+                    let etag = doc.etag().map(Etag::new);
+                    self.response(Some(doc.bytes.clone()), etag, 200)
+                }),
+                Ok(Effect::Put(doc, status)) => {
+                    let etag = doc.etag().map(Etag::new);
+                    let bytes = doc.bytes.clone();
+                    undo.push((operation.id, partition.insert(operation.id.to_owned(), doc)));
+                    Some(self.response(Some(bytes), etag, status))
+                }
+                Ok(Effect::Remove) => {
+                    undo.push((operation.id, partition.remove(operation.id)));
+                    Some(self.response(None, None, 204))
+                }
+                Err(err) => {
+                    for (id, before) in undo.into_iter().rev() {
+                        match before {
+                            Some(doc) => partition.insert(id.to_owned(), doc),
+                            None => partition.remove(id),
+                        };
+                    }
+                    return Err((index, err));
+                }
+            };
+            results.extend(result);
+        }
+        Ok(results)
+    }
+
+    /// What one operation does to the partition.
+    fn apply_one(
+        &self,
+        key: ItemKey<'_>,
+        operation: ItemOperation<'_>,
+        current: Option<&Stored>,
+    ) -> Result<Effect> {
+        if let (Some(expected), Some(current)) = (operation.if_match, current)
+            && current.etag() != Some(expected.as_str())
+        {
+            return Err(key.precondition_failed());
+        }
+        let (body, status) = match (operation.action, current) {
+            (Action::Create(_), Some(_)) => return Err(key.already_exists()),
+            (Action::Create(body), None) => (parse(body.get())?, 201),
+            (Action::Upsert(body), existing) => (
+                parse(body.get())?,
+                if existing.is_some() { 200 } else { 201 },
+            ),
+            (Action::Replace(_) | Action::Read | Action::Delete | Action::Patch(_), None) => {
+                return Err(key.not_found());
+            }
+            (Action::Replace(body), Some(_)) => (parse(body.get())?, 200),
+            (Action::Read, Some(_)) => return Ok(Effect::Keep),
+            (Action::Delete, Some(_)) => return Ok(Effect::Remove),
+            (Action::Patch(changes), Some(doc)) => {
+                let mut doc = doc.json.clone();
+                patch::apply(&mut doc, changes)?;
+                (doc, 200)
+            }
+        };
+        let Value::Object(mut body) = body else {
+            return Err(Error::BadRequest {
+                message: "a document must be a JSON object".to_owned(),
+            });
+        };
+        let rid = current
+            .and_then(|doc| doc.json.get("_rid").cloned())
+            .unwrap_or_else(|| Value::from(format!("{:016x}", self.next())));
+        let etag = Etag::new(format!("\"00000000-0000-0000-0000-{:012x}\"", self.next()));
+        stamp(&mut body, key.container, rid, &etag);
+        let json = Value::Object(body);
+        limits::check_document_size(&json, &format_args!("document `{}`", key.id))?;
+        let bytes =
+            Bytes::from(
+                serde_json::to_vec(&json).map_err(|source| Error::Serialization {
+                    action: "serialize",
+                    type_name: "serde_json::Value",
+                    source,
+                })?,
+            );
+        Ok(Effect::Put(Stored { json, bytes }, status))
     }
 }
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn write(
+    async fn execute(
         &self,
-        key: ItemKey<'_>,
-        mut item: Value,
-        mode: WriteMode<'_>,
-    ) -> Result<Response<Value>> {
+        container: &str,
+        partition_key: &PartitionKey,
+        operation: ItemOperation<'_>,
+    ) -> Result<ItemResult> {
         yield_now().await;
-        let Value::Object(body) = &mut item else {
-            return Err(Error::BadRequest {
-                message: "a document must be a JSON object".to_owned(),
-            });
-        };
-        let etag = Etag::new(format!("\"00000000-0000-0000-0000-{:012x}\"", self.next()));
-
-        let mut containers = self.write_containers();
-        let partition = containers
-            .entry(key.container.to_owned())
-            .or_default()
-            .entry(key.partition_key.to_string())
-            .or_default();
-        let existing = partition.get(key.id);
-        match (mode, existing) {
-            (WriteMode::Create, Some(_)) => return Err(key.already_exists()),
-            (WriteMode::Replace { .. }, None) => return Err(key.not_found()),
-            (
-                WriteMode::Replace {
-                    if_match: Some(expected),
-                },
-                Some(current),
-            ) if etag_of(current) != Some(expected.as_str()) => {
-                return Err(key.precondition_failed());
-            }
-            _ => {}
-        }
-        let rid = existing
-            .and_then(|current| current.get("_rid").cloned())
-            .unwrap_or_else(|| Value::from(format!("{:016x}", self.next())));
-        stamp(body, key.container, rid, &etag);
-        partition.insert(key.id.to_owned(), item.clone());
-        drop(containers);
-        Ok(self.response(item, Some(etag)))
+        let mut results = self
+            .apply(container, partition_key, &[operation])
+            .map_err(|(_, err)| err)?;
+        Ok(results.remove(0))
     }
 
-    async fn read(&self, key: ItemKey<'_>) -> Result<Response<Value>> {
+    async fn execute_batch(
+        &self,
+        container: &str,
+        partition_key: &PartitionKey,
+        operations: &[ItemOperation<'_>],
+    ) -> Result<Response<Vec<ItemResult>>> {
         yield_now().await;
-        let containers = self.read_containers();
-        let item = containers
-            .get(key.container)
-            .and_then(|partitions| partitions.get(&key.partition_key.to_string()))
-            .and_then(|partition| partition.get(key.id))
-            .cloned()
-            .ok_or_else(|| key.not_found())?;
-        drop(containers);
-        let etag = etag_of(&item).map(Etag::new);
-        Ok(self.response(item, etag))
-    }
-
-    async fn delete(&self, key: ItemKey<'_>, if_match: Option<&Etag>) -> Result<Response<()>> {
-        yield_now().await;
-        let mut containers = self.write_containers();
-        let partition = containers
-            .get_mut(key.container)
-            .and_then(|partitions| partitions.get_mut(&key.partition_key.to_string()))
-            .ok_or_else(|| key.not_found())?;
-        let current = partition.get(key.id).ok_or_else(|| key.not_found())?;
-        if let Some(expected) = if_match
-            && etag_of(current) != Some(expected.as_str())
-        {
-            return Err(key.precondition_failed());
-        }
-        partition.remove(key.id);
-        drop(containers);
-        Ok(self.response((), None))
+        let results = self
+            .apply(container, partition_key, operations)
+            .map_err(|(index, err)| batch_failed(index, operations[index].action, err))?;
+        Ok(self.response(results, None, 200))
     }
 
     async fn query_page(
         &self,
-        request: QueryRequest<'_>,
+        feed: Feed<'_>,
+        text: QueryText<'_>,
         page_size: u32,
         continuation: Option<&str>,
-    ) -> Result<Page<Value>> {
+    ) -> Result<Page<Bytes>> {
         yield_now().await;
+        let spec = match text {
+            QueryText::Typed(spec) => spec,
+            QueryText::Sql(sql) => {
+                return Err(Error::Unsupported {
+                    message: format!(
+                        "raw SQL queries need Cosmos DB: the embedded store runs typed queries (`Repository::query`) without parsing SQL, so it cannot run `{}`",
+                        sql.text
+                    ),
+                });
+            }
+        };
         let cursor = continuation.map(Cursor::parse).transpose()?;
-        let spec = request.spec;
         let containers = self.read_containers();
         let empty = Partitions::new();
-        let partitions = containers.get(request.container).unwrap_or(&empty);
+        let partitions = containers.get(feed.container).unwrap_or(&empty);
         let matches = |doc: &Value| {
             spec.filter
                 .as_ref()
-                .is_none_or(|f| f.eval(doc) == Truth::True)
+                .is_none_or(|f| eval(f, doc) == Truth::True)
         };
         let page_size = page_size.max(1) as usize;
         let limit = spec.limit.map_or(usize::MAX, |l| l as usize);
         let taken = cursor.as_ref().map_or(0, |c| c.taken as usize);
         let want = page_size.min(limit.saturating_sub(taken));
-        let sort_keys = |doc: &'_ Value| -> Vec<Option<Value>> {
+        let sort_keys = |doc: &'_ Stored| -> Vec<Option<Value>> {
             spec.order_by
                 .iter()
-                .map(|(path, _)| path.lookup(doc).cloned())
+                .map(|(path, _)| path.lookup(&doc.json).cloned())
                 .collect()
         };
 
@@ -220,15 +319,15 @@ impl Store for MemoryStore {
             let after = cursor
                 .as_ref()
                 .map(|c| (c.partition_key.as_str(), c.id.as_str()));
-            let mut found = in_scope(partitions, request.scope, after)
-                .filter(|(_, _, doc)| matches(doc))
+            let mut found = in_scope(partitions, feed.scope, after)
+                .filter(|(_, _, doc)| matches(&doc.json))
                 .skip(if after.is_some() { 0 } else { offset(spec) });
             let rows: Vec<_> = found.by_ref().take(want).collect();
             let more = found.next().is_some();
             (rows, more)
         } else {
-            let mut sorted: Vec<_> = in_scope(partitions, request.scope, None)
-                .filter(|(_, _, doc)| matches(doc))
+            let mut sorted: Vec<_> = in_scope(partitions, feed.scope, None)
+                .filter(|(_, _, doc)| matches(&doc.json))
                 .map(|row| (sort_keys(row.2), row))
                 .collect();
             let compare = |a: &[Option<Value>], b: &[Option<Value>]| {
@@ -278,31 +377,29 @@ impl Store for MemoryStore {
                 id: (*id).clone(),
                 taken: (taken + rows.len()) as u64,
             });
-        let docs: Vec<&Value> = rows.into_iter().map(|(_, _, doc)| doc).collect();
-        let items = docs
+        let items = rows
             .into_iter()
-            .filter_map(|doc| project(&spec.select, doc))
+            .filter_map(|(_, _, doc)| project(&spec.select, doc))
             .collect();
         drop(containers);
-        Ok(Page::new(items, next.map(|c| c.token()), 0.0))
+        Ok(Page::new(
+            items,
+            next.map(|c| c.token()),
+            0.0,
+            Some(self.activity_id()),
+        ))
     }
 
-    async fn count(&self, request: QueryRequest<'_>) -> Result<Response<u64>> {
+    async fn count(&self, feed: Feed<'_>, filter: Option<&Expr>) -> Result<Response<u64>> {
         yield_now().await;
         let containers = self.read_containers();
-        let count = containers.get(request.container).map_or(0, |partitions| {
-            in_scope(partitions, request.scope, None)
-                .filter(|(_, _, doc)| {
-                    request
-                        .spec
-                        .filter
-                        .as_ref()
-                        .is_none_or(|f| f.eval(doc) == Truth::True)
-                })
+        let count = containers.get(feed.container).map_or(0, |partitions| {
+            in_scope(partitions, feed.scope, None)
+                .filter(|(_, _, doc)| filter.is_none_or(|f| eval(f, &doc.json) == Truth::True))
                 .count() as u64
         });
         drop(containers);
-        Ok(self.response(count, None))
+        Ok(self.response(count, None, 200))
     }
 }
 
@@ -348,7 +445,7 @@ fn in_scope<'a>(
     partitions: &'a Partitions,
     scope: Scope<'_>,
     after: Option<(&str, &str)>,
-) -> impl Iterator<Item = (&'a String, &'a String, &'a Value)> + 'a {
+) -> impl Iterator<Item = (&'a String, &'a String, &'a Stored)> + 'a {
     let only = match scope {
         Scope::Partition(key) => Some(key.to_string()),
         Scope::CrossPartition => None,
@@ -367,20 +464,27 @@ fn in_scope<'a>(
         })
 }
 
-fn project(select: &Select, doc: &Value) -> Option<Value> {
-    match select {
-        Select::Documents => Some(doc.clone()),
-        Select::Value(path) => path.lookup(doc).cloned(),
-        Select::Array(paths) => paths
-            .iter()
-            .map(|path| path.lookup(doc).cloned())
-            .collect::<Option<Vec<_>>>()
-            .map(Value::Array),
-    }
+/// What a query returns for `doc`: its bytes, or the selected values as JSON; `None` when a
+/// selected value is undefined.
+fn project(select: &Select, doc: &Stored) -> Option<Bytes> {
+    let value = match select {
+        Select::Documents => return Some(doc.bytes.clone()),
+        Select::Value(path) => path.lookup(&doc.json)?.clone(),
+        Select::Array(paths) => Value::Array(
+            paths
+                .iter()
+                .map(|path| path.lookup(&doc.json).cloned())
+                .collect::<Option<Vec<_>>>()?,
+        ),
+    };
+    Some(Bytes::from(value.to_string()))
 }
 
-fn etag_of(item: &Value) -> Option<&str> {
-    item.get("_etag").and_then(Value::as_str)
+/// A document body as JSON; the repository serialized it, so only a store bug fails here.
+fn parse(body: &str) -> Result<Value> {
+    serde_json::from_str(body).map_err(|e| Error::BadRequest {
+        message: format!("a document body is not JSON: {e}"),
+    })
 }
 
 /// Sets the system properties Cosmos DB maintains on every stored document.

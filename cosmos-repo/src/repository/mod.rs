@@ -1,20 +1,34 @@
+//! [`Repository`]: every operation on documents of one type, and the requests it returns.
+
+mod batch;
+mod bulk;
+mod patch;
+mod update;
+
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::IntoFuture;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures::future::BoxFuture;
-use serde_json::Value;
-use tracing::Instrument;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
-use crate::concurrency::{DEFAULT_UPDATE_ATTEMPTS, Etag};
+pub use self::batch::{Batch, BatchResponse, BatchResult};
+pub use self::bulk::{Bulk, BulkReport};
+pub use self::patch::{Patch, PatchArray, PatchNumber, PatchOptional};
+pub use self::update::{TryUpdate, Update};
+use crate::concurrency::Etag;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, PartitionKey};
 use crate::limits;
-use crate::query::{Query, RawQuery};
+use crate::memory::MemoryStore;
+use crate::query::{Query, RawQuery, Target};
 use crate::response::Response;
-use crate::store::{ItemKey, MemoryStore, Store, WriteMode};
+use crate::seam::{Action, ItemOperation, ItemResult, Store};
+use crate::trace::traced;
 
 /// Typed access to the documents of type `T` in one container.
 ///
@@ -84,6 +98,7 @@ impl<T: CosmosDocument> Repository<T> {
         MemoryStore::new().repository()
     }
 
+    /// A repository of `T` over `store`, in the container `T::CONTAINER`.
     pub(crate) fn from_store(store: Arc<dyn Store>) -> Self {
         Repository {
             store,
@@ -112,18 +127,22 @@ impl<T: CosmosDocument> Repository<T> {
 
     /// Starts a typed query over this repository's documents; see [`Query`].
     pub fn query(&self) -> Query<'_, T> {
-        Query::new(self)
+        Query::new(self.target())
     }
 
     /// Starts a query written in Cosmos DB SQL, for what [`query`](Repository::query) cannot
     /// say. Read [`RawQuery`]'s note on SQL injection first: pass values with
     /// [`param`](RawQuery::param), never with `format!`.
     pub fn raw_query(&self, sql: impl Into<String>) -> RawQuery<'_, T> {
-        RawQuery::new(self, sql.into())
+        RawQuery::new(self.target(), sql.into())
     }
 
-    pub(crate) fn store(&self) -> &dyn Store {
-        self.store.as_ref()
+    fn target(&self) -> Target<'_> {
+        Target {
+            store: self.store.as_ref(),
+            container: &self.container,
+            partition_key_paths: T::PARTITION_KEY_PATHS,
+        }
     }
 
     /// The name of the container this repository reads and writes.
@@ -167,21 +186,15 @@ impl<T: CosmosDocument> Repository<T> {
         }
     }
 
-    /// Reads the document `id` under `partition_key`, or `None` if there is none.
-    ///
-    /// # Errors
-    ///
-    /// Any error of [`Repository::read`] but [`Error::NotFound`].
-    pub async fn find(
-        &self,
+    /// Reads the document `id` under `partition_key`, or `None` if there is none. Resolves
+    /// like [`read`](Repository::read) otherwise; `.with_meta()` gives the request's metadata
+    /// either way (status 404 for `None`).
+    pub fn find<'a>(
+        &'a self,
         partition_key: impl IntoPartitionKey<T::PartitionKey>,
-        id: &str,
-    ) -> Result<Option<T>> {
-        match self.read(partition_key, id).with_meta().await {
-            Ok(found) => Ok(Some(found.value)),
-            Err(Error::NotFound { .. }) => Ok(None),
-            Err(err) => Err(err),
-        }
+        id: &'a str,
+    ) -> Find<'a, T> {
+        Find(self.read(partition_key, id))
     }
 
     /// Replaces the stored document with `doc`; fails with [`Error::NotFound`] if it is gone.
@@ -226,8 +239,9 @@ impl<T: CosmosDocument> Repository<T> {
     }
 
     /// Reads the document, applies `change` to it and replaces it under `If-Match`; when
-    /// another writer got there first (412), starts again from a fresh read, up to
-    /// [`Update::max_attempts`] times (10 by default).
+    /// another writer got there first (412), starts again from a fresh read after a jittered,
+    /// exponentially growing pause, until the update's time budget (30 s by default, see
+    /// [`Update::time_budget`]) is spent.
     ///
     /// Resolves to the stored document. `change` may run several times, each time on a fresh
     /// copy, and must not change the id or partition key.
@@ -243,7 +257,7 @@ impl<T: CosmosDocument> Repository<T> {
     /// # async fn main() -> cosmos_repo::Result<()> {
     /// let counters = Repository::<Counter>::in_memory();
     /// counters.create(&Counter { id: "hits".into(), pk: "site".into(), value: 0 }).await?;
-    /// let counter = counters.update("site", "hits", |c| c.value += 1).max_attempts(50).await?;
+    /// let counter = counters.update("site", "hits", |c| c.value += 1).await?;
     /// assert_eq!(counter.value, 1);
     /// # Ok(())
     /// # }
@@ -257,83 +271,160 @@ impl<T: CosmosDocument> Repository<T> {
     where
         F: FnMut(&mut T),
     {
-        Update {
-            repo: self,
-            partition_key: partition_key.into_partition_key(),
-            id,
-            change,
-            max_attempts: DEFAULT_UPDATE_ATTEMPTS,
-        }
+        Update::new(self, partition_key.into_partition_key(), id, change)
     }
 
-    /// Where a document is, after checking its id and key as Cosmos DB would: every operation
-    /// that names a document comes through here, before any request.
-    fn key<'a>(&'a self, partition_key: &'a PartitionKey, id: &'a str) -> Result<ItemKey<'a>> {
+    /// [`update`](Repository::update) with a change that may refuse: when `change` returns
+    /// `Err`, nothing is written and the update resolves to `Ok(Err(rejection))`. For business
+    /// rules checked against the current document, such as "stock never goes below zero".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use cosmos_repo::prelude::*;
+    /// #[derive(Serialize, Deserialize, CosmosDocument)]
+    /// struct Stock { #[id] id: String, #[partition_key] site: String, left: u32 }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> cosmos_repo::Result<()> {
+    /// let stock = Repository::<Stock>::in_memory();
+    /// stock.create(&Stock { id: "s-1".into(), site: "north".into(), left: 1 }).await?;
+    /// let take = |s: &mut Stock| match s.left.checked_sub(1) {
+    ///     Some(left) => Ok(s.left = left),
+    ///     None => Err("out of stock"),
+    /// };
+    /// assert_eq!(stock.try_update("north", "s-1", take).await?.unwrap().left, 0);
+    /// assert_eq!(stock.try_update("north", "s-1", take).await?.err(), Some("out of stock"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn try_update<'a, F, E>(
+        &'a self,
+        partition_key: impl IntoPartitionKey<T::PartitionKey>,
+        id: &'a str,
+        change: F,
+    ) -> TryUpdate<'a, T, F>
+    where
+        F: FnMut(&mut T) -> std::result::Result<(), E>,
+    {
+        TryUpdate::new(self, partition_key.into_partition_key(), id, change)
+    }
+
+    /// Starts a partial update of the document `id` under `partition_key`: typed `set`,
+    /// `incr`, `remove` and `append` operations applied atomically by the store, without
+    /// reading the document first. See [`Patch`].
+    pub fn patch<'a>(
+        &'a self,
+        partition_key: impl IntoPartitionKey<T::PartitionKey>,
+        id: &'a str,
+    ) -> Patch<'a, T> {
+        Patch::new(self, partition_key.into_partition_key(), id)
+    }
+
+    /// Starts a transactional batch in one partition: operations applied all or none. See
+    /// [`Batch`].
+    pub fn batch(&self, partition_key: impl IntoPartitionKey<T::PartitionKey>) -> Batch<'_, T> {
+        Batch::new(self, partition_key.into_partition_key())
+    }
+
+    /// Upserts every document of `docs`, several at a time; see [`Bulk`].
+    pub fn upsert_all<'a>(&'a self, docs: &'a [T]) -> Bulk<'a, T, T>
+    where
+        T: Send + Sync,
+    {
+        Bulk::writes(self, docs, false)
+    }
+
+    /// Creates every document of `docs`, several at a time; see [`Bulk`].
+    pub fn create_all<'a>(&'a self, docs: &'a [T]) -> Bulk<'a, T, T>
+    where
+        T: Send + Sync,
+    {
+        Bulk::writes(self, docs, true)
+    }
+
+    /// Deletes every document named by `keys` (partition key, id), several at a time; see
+    /// [`Bulk`].
+    pub fn delete_all<'a, K, S>(&'a self, keys: impl IntoIterator<Item = (K, S)>) -> Bulk<'a, T, ()>
+    where
+        T: Send + Sync,
+        K: IntoPartitionKey<T::PartitionKey>,
+        S: Into<String>,
+    {
+        let keys = keys
+            .into_iter()
+            .map(|(key, id)| (key.into_partition_key(), id.into()))
+            .collect();
+        Bulk::deletes(self, keys)
+    }
+
+    /// Checks an id and key as Cosmos DB would: every operation that names a document comes
+    /// through here, before any request.
+    fn check_key(partition_key: &PartitionKey, id: &str) -> Result<()> {
         limits::check_id(id)?;
-        limits::check_partition_key(partition_key)?;
-        Ok(ItemKey {
-            container: &self.container,
-            partition_key,
-            id,
-        })
+        limits::check_partition_key(partition_key)
     }
 
-    /// Runs `request` in a `cosmos_repo` tracing span that ends up holding its request charge.
-    async fn traced<R>(
+    /// Executes one operation on the document `operation.id` under `partition_key`, after
+    /// checking its id and key.
+    async fn execute(
         &self,
-        op: &'static str,
-        id: &str,
-        request: impl Future<Output = Result<Response<R>>>,
-    ) -> Result<Response<R>> {
-        let span = tracing::debug_span!(
-            "cosmos_repo",
-            op,
-            container = %self.container,
-            id,
-            request_charge = tracing::field::Empty,
-        );
-        let result = request.instrument(span.clone()).await;
-        match &result {
-            Ok(response) => {
-                span.record("request_charge", response.request_charge);
-            }
-            Err(err) => tracing::debug!(parent: &span, error = %err, "request failed"),
-        }
-        result
+        partition_key: &PartitionKey,
+        operation: ItemOperation<'_>,
+    ) -> Result<ItemResult> {
+        Self::check_key(partition_key, operation.id)?;
+        self.store
+            .execute(&self.container, partition_key, operation)
+            .await
     }
 
-    async fn write(&self, doc: &T, mode: WriteMode<'_>) -> Result<Response<T>> {
+    /// Writes `doc` by `action` (create, upsert or replace), which is given its body.
+    async fn write(
+        &self,
+        doc: &T,
+        action: fn(&RawValue) -> Action<'_>,
+        if_match: Option<&Etag>,
+    ) -> Result<Response<T>> {
         let partition_key = doc.partition_key();
-        let key = self.key(&partition_key, doc.id())?;
+        Self::check_key(&partition_key, doc.id())?;
         let body = encode(doc, &partition_key)?;
-        decode(self.store.write(key, body, mode).await?)
+        let operation = ItemOperation {
+            id: doc.id(),
+            action: action(&body),
+            if_match,
+        };
+        decode(self.execute(&partition_key, operation).await?)
     }
 }
 
 /// Serializes a document for a store, refusing what Cosmos DB cannot hold exactly (see
-/// [`limits`]) before anything is sent, so that no write fails after storing.
-fn encode<T: CosmosDocument>(doc: &T, partition_key: &PartitionKey) -> Result<Value> {
-    let name = format_args!("document `{}`", doc.id());
-    let body = limits::to_json(doc, &name)?;
-    limits::check_stored_key(&body, doc.id(), partition_key, T::PARTITION_KEY_PATHS)?;
-    limits::check_document_size(&body, &name)?;
-    Ok(body)
+/// [`limits::to_document`]) before anything is sent, so that no write fails after storing.
+fn encode<T: CosmosDocument>(doc: &T, partition_key: &PartitionKey) -> Result<Box<RawValue>> {
+    limits::to_document(doc, doc.id(), partition_key, T::PARTITION_KEY_PATHS)
 }
 
-/// Deserializes a stored document, first setting `_etag` from the response when the store's
-/// body lacks it, so that an `#[etag]` field always ends up with the current etag.
-fn decode<T: CosmosDocument>(mut response: Response<Value>) -> Result<Response<T>> {
-    if let (Value::Object(body), Some(etag)) = (&mut response.value, &response.etag) {
-        body.entry("_etag")
-            .or_insert_with(|| Value::from(etag.as_str()));
-    }
-    response.try_map(|body| {
-        serde_json::from_value(body).map_err(|source| Error::Serialization {
-            action: "deserialize",
-            type_name: std::any::type_name::<T>(),
-            source,
-        })
+/// Deserializes the document of a store's answer.
+fn decode<T: DeserializeOwned>(response: ItemResult) -> Result<Response<T>> {
+    response.try_map(|body| decode_body(body.as_ref()))
+}
+
+fn decode_body<T: DeserializeOwned>(body: Option<&Bytes>) -> Result<T> {
+    let body = body.ok_or_else(|| Error::Unsupported {
+        message: "the store returned no document; content response on write must stay enabled"
+            .to_owned(),
+    })?;
+    serde_json::from_slice(body).map_err(|source| Error::Serialization {
+        action: "deserialize",
+        type_name: std::any::type_name::<T>(),
+        source,
     })
+}
+
+impl MemoryStore {
+    /// A repository of `T` over this store, in the container `T::CONTAINER`.
+    pub fn repository<T: CosmosDocument>(&self) -> Repository<T> {
+        Repository::from_store(Arc::new(self.clone()))
+    }
 }
 
 /// Makes a request awaitable for its value: `.await` gives what `.with_meta().await` gives,
@@ -351,6 +442,8 @@ macro_rules! await_value {
     };
 }
 
+pub(crate) use await_value;
+
 /// A create or upsert, from [`Repository::create`] or [`Repository::upsert`].
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Write<'a, T: CosmosDocument> {
@@ -367,14 +460,13 @@ impl<T: CosmosDocument> Write<'_, T> {
     /// [`Error::AlreadyExists`] for a create whose id is taken; [`Error::BadRequest`] for an
     /// invalid id; [`Error::Serialization`] if the document does not serialize to a JSON object.
     pub async fn with_meta(self) -> Result<Response<T>> {
-        let (op, mode) = if self.upsert {
-            ("upsert", WriteMode::Upsert)
+        let (op, action): (_, fn(&RawValue) -> Action<'_>) = if self.upsert {
+            ("upsert", |body| Action::Upsert(body))
         } else {
-            ("create", WriteMode::Create)
+            ("create", |body| Action::Create(body))
         };
-        self.repo
-            .traced(op, self.doc.id(), self.repo.write(self.doc, mode))
-            .await
+        let write = self.repo.write(self.doc, action, None);
+        traced(op, &self.repo.container, Some(self.doc.id()), write).await
     }
 }
 
@@ -412,12 +504,12 @@ impl<T: CosmosDocument> Replace<'_, T> {
     /// [`Error::NotFound`] if the document is gone; [`Error::PreconditionFailed`] if its etag
     /// differs from the one sent.
     pub async fn with_meta(self) -> Result<Response<T>> {
-        let mode = WriteMode::Replace {
-            if_match: self.if_match.as_ref(),
-        };
-        self.repo
-            .traced("replace", self.doc.id(), self.repo.write(self.doc, mode))
-            .await
+        let write = self.repo.write(
+            self.doc,
+            |body| Action::Replace(body),
+            self.if_match.as_ref(),
+        );
+        traced("replace", &self.repo.container, Some(self.doc.id()), write).await
     }
 }
 
@@ -439,15 +531,41 @@ impl<T: CosmosDocument> Read<'_, T> {
     /// [`Error::NotFound`] if there is no such document; [`Error::Serialization`] if it does not
     /// deserialize as a `T`.
     pub async fn with_meta(self) -> Result<Response<T>> {
-        let request = async {
-            let key = self.repo.key(&self.partition_key, self.id)?;
-            decode(self.repo.store.read(key).await?)
+        let read = async {
+            let operation = ItemOperation {
+                id: self.id,
+                action: Action::Read,
+                if_match: None,
+            };
+            decode(self.repo.execute(&self.partition_key, operation).await?)
         };
-        self.repo.traced("read", self.id, request).await
+        traced("read", &self.repo.container, Some(self.id), read).await
     }
 }
 
 await_value!(['a, T] Read<'a, T> => T where T: CosmosDocument + Send + Sync);
+
+/// A point read that finds nothing without failing, from [`Repository::find`].
+#[must_use = "a request does nothing until it is awaited"]
+pub struct Find<'a, T: CosmosDocument>(Read<'a, T>);
+
+impl<T: CosmosDocument> Find<'_, T> {
+    /// Sends the request; resolves to the document, or `None` with status 404, and the
+    /// request's metadata.
+    ///
+    /// # Errors
+    ///
+    /// Any error of [`Read::with_meta`] but [`Error::NotFound`].
+    pub async fn with_meta(self) -> Result<Response<Option<T>>> {
+        match self.0.with_meta().await {
+            Ok(found) => Ok(found.map(Some)),
+            Err(Error::NotFound { .. }) => Ok(Response::new(None, 0.0, None, None, 404)),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+await_value!(['a, T] Find<'a, T> => Option<T> where T: CosmosDocument + Send + Sync);
 
 /// A delete, from [`Repository::delete`] or [`Repository::delete_doc`].
 #[must_use = "a request does nothing until it is awaited"]
@@ -474,89 +592,17 @@ impl<T: CosmosDocument> Delete<'_, T> {
     /// [`Error::NotFound`] if there is no such document; [`Error::PreconditionFailed`] if its
     /// etag differs from the one sent.
     pub async fn with_meta(self) -> Result<Response<()>> {
-        let request = async {
-            let key = self.repo.key(&self.partition_key, self.id)?;
-            self.repo.store.delete(key, self.if_match.as_ref()).await
+        let delete = async {
+            let operation = ItemOperation {
+                id: self.id,
+                action: Action::Delete,
+                if_match: self.if_match.as_ref(),
+            };
+            let deleted = self.repo.execute(&self.partition_key, operation).await?;
+            Ok(deleted.map(|_| ()))
         };
-        self.repo.traced("delete", self.id, request).await
+        traced("delete", &self.repo.container, Some(self.id), delete).await
     }
 }
 
 await_value!(['a, T] Delete<'a, T> => () where T: CosmosDocument + Send + Sync);
-
-/// A read-modify-write with retries, from [`Repository::update`].
-#[must_use = "a request does nothing until it is awaited"]
-pub struct Update<'a, T: CosmosDocument, F> {
-    repo: &'a Repository<T>,
-    partition_key: PartitionKey,
-    id: &'a str,
-    change: F,
-    max_attempts: u32,
-}
-
-impl<T: CosmosDocument, F: FnMut(&mut T)> Update<'_, T, F> {
-    /// How many read-modify-write cycles to try before giving up with
-    /// [`Error::UpdateConflict`] (at least 1; 10 by default).
-    pub fn max_attempts(self, attempts: u32) -> Self {
-        Update {
-            max_attempts: attempts.max(1),
-            ..self
-        }
-    }
-
-    /// Runs the update; resolves to the stored document, with the request charge summed over
-    /// every request made.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotFound`] if there is no such document; [`Error::UpdateConflict`] if every
-    /// attempt lost to a concurrent writer; [`Error::Unsupported`] if `change` altered the id or
-    /// the partition key.
-    pub async fn with_meta(mut self) -> Result<Response<T>> {
-        let repo = self.repo;
-        let request = async {
-            let key = repo.key(&self.partition_key, self.id)?;
-            let mut charge = 0.0;
-            for attempt in 1..=self.max_attempts {
-                let current = decode::<T>(repo.store.read(key).await?)?;
-                charge += current.request_charge;
-                let etag = current.etag;
-                let mut doc = current.value;
-                (self.change)(&mut doc);
-                if doc.id() != self.id || doc.partition_key() != self.partition_key {
-                    return Err(Error::Unsupported {
-                        message: format!(
-                            "the change given to `update` altered the id or partition key of document `{}`; create a new document and delete the old one instead",
-                            self.id
-                        ),
-                    });
-                }
-                let mode = WriteMode::Replace {
-                    if_match: etag.as_ref(),
-                };
-                match repo
-                    .store
-                    .write(key, encode(&doc, &self.partition_key)?, mode)
-                    .await
-                {
-                    Ok(stored) => {
-                        let mut stored = decode::<T>(stored)?;
-                        stored.request_charge += charge;
-                        return Ok(stored);
-                    }
-                    Err(Error::PreconditionFailed { .. }) => repo.store.backoff(attempt).await,
-                    Err(err) => return Err(err),
-                }
-            }
-            Err(Error::UpdateConflict {
-                container: repo.container.to_string(),
-                partition_key: self.partition_key.clone(),
-                id: self.id.to_owned(),
-                attempts: self.max_attempts,
-            })
-        };
-        repo.traced("update", self.id, request).await
-    }
-}
-
-await_value!(['a, T, F] Update<'a, T, F> => T where T: CosmosDocument + Send + Sync, F: FnMut(&mut T) + Send + 'a);

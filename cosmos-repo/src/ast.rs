@@ -1,0 +1,131 @@
+//! The query AST, shared by the typed builder, the SQL renderer (`sql`) and the embedded store's
+//! evaluator: property paths, predicates, and what a query selects.
+
+use serde_json::Value;
+
+/// How deep a property path may be: a document property and up to seven nested ones.
+pub(crate) const MAX_DEPTH: usize = 8;
+
+/// A property path in a stored document, e.g. `address.city`. Built in `const` contexts by the
+/// derive, so it is a fixed-capacity array rather than a `Vec`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Path {
+    segments: [&'static str; MAX_DEPTH],
+    len: usize,
+}
+
+impl Path {
+    /// A top-level property.
+    #[doc(hidden)]
+    pub const fn root(name: &'static str) -> Path {
+        let mut segments = [""; MAX_DEPTH];
+        segments[0] = name;
+        Path { segments, len: 1 }
+    }
+
+    /// A property of the object at this path. Deeper than eight levels fails to compile where
+    /// it is evaluated in a `const`.
+    #[doc(hidden)]
+    pub const fn child(self, name: &'static str) -> Path {
+        let mut path = self;
+        assert!(
+            path.len < MAX_DEPTH,
+            "cosmos-repo supports property paths at most 8 levels deep"
+        );
+        path.segments[path.len] = name;
+        path.len += 1;
+        path
+    }
+
+    /// The property names from the document root.
+    pub fn segments(&self) -> &[&'static str] {
+        &self.segments[..self.len]
+    }
+
+    /// The path of a partition key path such as `/customerId` or `/address/zip`.
+    pub(crate) fn parse(key_path: &'static str) -> Path {
+        let mut names = key_path.trim_start_matches('/').split('/');
+        let first = Path::root(names.next().unwrap_or_default());
+        names.fold(first, Path::child)
+    }
+
+    /// The path as a JSON pointer (`/address/city`), as patch operations name properties.
+    pub(crate) fn pointer(&self) -> String {
+        self.segments()
+            .iter()
+            .fold(String::new(), |mut pointer, name| {
+                pointer.push('/');
+                pointer.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                pointer
+            })
+    }
+
+    /// The value at this path, `None` when undefined.
+    pub(crate) fn lookup<'v>(&self, doc: &'v Value) -> Option<&'v Value> {
+        self.segments()
+            .iter()
+            .try_fold(doc, |value, name| value.as_object()?.get(*name))
+    }
+}
+
+impl std::fmt::Debug for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Path").field(&self.segments()).finish()
+    }
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+/// A string function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StrOp {
+    StartsWith,
+    EndsWith,
+    Contains,
+}
+
+/// A predicate over one document.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Expr {
+    Compare(Path, CmpOp, Value),
+    In(Path, Vec<Value>),
+    Between(Path, Value, Value),
+    Str(Path, StrOp, String),
+    ArrayContains(Path, Value),
+    IsDefined(Path),
+    IsNull(Path),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+}
+
+/// What a query returns for each matching document.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Select {
+    /// The whole document.
+    Documents,
+    /// The value at one path (`SELECT VALUE c.x`).
+    Value(Path),
+    /// The values at several paths, as an array (`SELECT VALUE [c.x, c.y]`).
+    Array(Vec<Path>),
+}
+
+/// A query as Cosmos DB SQL: the text, and the values of its parameters `@p0`, `@p1`, ...
+/// Made by `Query::to_sql`; values never appear in the text.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct SqlQuery {
+    /// The SQL text.
+    pub text: String,
+    /// The parameters, in order: (`"@p0"`, value), ...
+    pub parameters: Vec<(String, Value)>,
+}

@@ -1,0 +1,189 @@
+//! The seam between [`Repository`](crate::Repository) and where documents live.
+//!
+//! An item operation is a value ([`ItemOperation`]: what to do to which document, under which
+//! precondition); a store executes one, or several in one partition atomically. Queries are
+//! their own request. Stores move documents as JSON bytes; typing is the repository's job. This
+//! module is the bottom of the crate's layers: it imports nothing that imports it.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::ast::{Expr, Path, Select, SqlQuery};
+use crate::concurrency::Etag;
+use crate::error::{Error, Result};
+use crate::key::PartitionKey;
+use crate::response::{Page, Response};
+
+/// Where one document is, or is to be.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ItemKey<'a> {
+    pub container: &'a str,
+    pub partition_key: &'a PartitionKey,
+    pub id: &'a str,
+}
+
+impl ItemKey<'_> {
+    pub fn not_found(&self) -> Error {
+        Error::NotFound {
+            container: self.container.to_owned(),
+            partition_key: self.partition_key.clone(),
+            id: self.id.to_owned(),
+        }
+    }
+
+    pub fn already_exists(&self) -> Error {
+        Error::AlreadyExists {
+            container: self.container.to_owned(),
+            partition_key: self.partition_key.clone(),
+            id: self.id.to_owned(),
+        }
+    }
+
+    pub fn precondition_failed(&self) -> Error {
+        Error::PreconditionFailed {
+            container: self.container.to_owned(),
+            partition_key: self.partition_key.clone(),
+            id: self.id.to_owned(),
+        }
+    }
+}
+
+/// What an operation does to its document. Bodies are serialized documents, checked against
+/// Cosmos DB's limits before they get here.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Action<'a> {
+    /// Fails with 409 if the document exists.
+    Create(&'a RawValue),
+    /// Creates or overwrites.
+    Upsert(&'a RawValue),
+    /// Fails with 404 if the document is missing.
+    Replace(&'a RawValue),
+    Read,
+    Delete,
+    /// Applies the changes atomically, server-side; fails with 404 if the document is missing.
+    Patch(&'a [PatchOp]),
+}
+
+impl Action<'_> {
+    /// The operation's name in errors, spans and batch results.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Create(_) => "create",
+            Action::Upsert(_) => "upsert",
+            Action::Replace(_) => "replace",
+            Action::Read => "read",
+            Action::Delete => "delete",
+            Action::Patch(_) => "patch",
+        }
+    }
+}
+
+/// One operation on one document of a partition: the unit a store executes, alone or in a
+/// transactional batch.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ItemOperation<'a> {
+    pub id: &'a str,
+    pub action: Action<'a>,
+    /// Fails the operation with 412 unless the stored document's etag is this one.
+    pub if_match: Option<&'a Etag>,
+}
+
+/// One change of a patch, on a property path.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum PatchOp {
+    /// Sets the property, creating it if missing (its parent must exist).
+    Set(Path, Value),
+    /// Adds a number to a number property (created if missing); 400 on any other type.
+    Incr(Path, Value),
+    /// Removes the property; 400 if it is missing.
+    Remove(Path),
+    /// Appends to an array property; 400 if it is not an array.
+    Append(Path, Value),
+}
+
+/// A store's answer to one item operation: the stored document's bytes (none for a delete), with
+/// its etag, status and charge.
+pub(crate) type ItemResult = Response<Option<Bytes>>;
+
+/// Which partitions a query reads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scope<'a> {
+    Partition(&'a PartitionKey),
+    CrossPartition,
+}
+
+/// A query built by the typed builder, store-independent: the embedded store evaluates it, the
+/// SDK store renders it as SQL.
+#[derive(Clone, Debug)]
+pub(crate) struct QuerySpec {
+    pub filter: Option<Expr>,
+    /// Sort keys, `true` for descending.
+    pub order_by: Vec<(Path, bool)>,
+    pub offset: Option<u64>,
+    pub limit: Option<u64>,
+    pub select: Select,
+}
+
+/// What a query says: typed, or SQL text for stores that parse SQL.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum QueryText<'a> {
+    Typed(&'a QuerySpec),
+    Sql(&'a SqlQuery),
+}
+
+/// The documents a query reads: a container, and one partition or all.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Feed<'a> {
+    pub container: &'a str,
+    /// The container's partition key paths, e.g. `["/customerId"]`.
+    pub partition_key_paths: &'static [&'static str],
+    pub scope: Scope<'a>,
+}
+
+/// A place documents are stored.
+#[async_trait]
+pub(crate) trait Store: Send + Sync + fmt::Debug {
+    /// Executes one operation on a document of `container` under `partition_key`.
+    async fn execute(
+        &self,
+        container: &str,
+        partition_key: &PartitionKey,
+        operation: ItemOperation<'_>,
+    ) -> Result<ItemResult>;
+
+    /// Executes `operations` in order, all or nothing: one result per operation, or
+    /// [`Error::BatchFailed`] naming the first that failed, with nothing applied.
+    async fn execute_batch(
+        &self,
+        container: &str,
+        partition_key: &PartitionKey,
+        operations: &[ItemOperation<'_>],
+    ) -> Result<Response<Vec<ItemResult>>>;
+
+    /// One page of results: at most `page_size` items after `continuation`, and the
+    /// continuation of the next page if there may be one.
+    async fn query_page(
+        &self,
+        feed: Feed<'_>,
+        text: QueryText<'_>,
+        page_size: u32,
+        continuation: Option<&str>,
+    ) -> Result<Page<Bytes>>;
+
+    /// How many documents match `filter` in the feed.
+    async fn count(&self, feed: Feed<'_>, filter: Option<&Expr>) -> Result<Response<u64>>;
+}
+
+/// The error of a batch whose operation `index` failed with `cause`.
+pub(crate) fn batch_failed(index: usize, action: Action<'_>, cause: Error) -> Error {
+    Error::BatchFailed {
+        index,
+        operation: action.name(),
+        status: cause.status(),
+        source: Box::new(cause),
+    }
+}

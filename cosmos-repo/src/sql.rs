@@ -1,0 +1,312 @@
+//! Cosmos DB SQL: the one place queries become text. The SDK store sends what this renders; the
+//! typed builder shows it (`Query::to_sql`) and binds continuations to it.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::ast::{CmpOp, Expr, Path, Select, SqlQuery, StrOp};
+use crate::seam::{Feed, QuerySpec, Scope};
+
+/// The query's SQL: `SELECT [TOP n] ... FROM c [WHERE ...] [ORDER BY ...] [OFFSET .. LIMIT ..]`.
+pub(crate) fn render(feed: &Feed<'_>, spec: &QuerySpec) -> SqlQuery {
+    let mut sql = SqlQuery::default();
+    sql.text.push_str("SELECT ");
+    if let (Some(limit), None) = (spec.limit, spec.offset) {
+        let _ = write!(sql.text, "TOP {limit} ");
+    }
+    match &spec.select {
+        Select::Documents => sql.text.push('*'),
+        Select::Value(selected) => {
+            sql.text.push_str("VALUE ");
+            path(selected, &mut sql.text);
+        }
+        Select::Array(paths) => {
+            sql.text.push_str("VALUE [");
+            for (i, selected) in paths.iter().enumerate() {
+                if i > 0 {
+                    sql.text.push_str(", ");
+                }
+                path(selected, &mut sql.text);
+            }
+            sql.text.push(']');
+        }
+    }
+    sql.text.push_str(" FROM c");
+    where_clause(feed, spec.filter.as_ref(), &mut sql);
+    for (i, (key, descending)) in spec.order_by.iter().enumerate() {
+        sql.text.push_str(if i == 0 { " ORDER BY " } else { ", " });
+        path(key, &mut sql.text);
+        sql.text
+            .push_str(if *descending { " DESC" } else { " ASC" });
+    }
+    if let Some(offset) = spec.offset {
+        let limit = spec.limit.unwrap_or(i32::MAX as u64);
+        let _ = write!(sql.text, " OFFSET {offset} LIMIT {limit}");
+    }
+    sql
+}
+
+/// `SELECT VALUE COUNT(1) FROM c [WHERE ...]`, or with `aggregate` false
+/// `SELECT VALUE 1 FROM c [WHERE ...]`, one row per match to count where the SDK cannot
+/// aggregate.
+#[cfg(feature = "cosmos")]
+pub(crate) fn render_count(feed: &Feed<'_>, filter: Option<&Expr>, aggregate: bool) -> SqlQuery {
+    let mut sql = SqlQuery::default();
+    sql.text.push_str(if aggregate {
+        "SELECT VALUE COUNT(1) FROM c"
+    } else {
+        "SELECT VALUE 1 FROM c"
+    });
+    where_clause(feed, filter, &mut sql);
+    sql
+}
+
+/// The partition-key condition of a partition-scoped query (harmless on Cosmos DB, which scopes
+/// by header too, and needed by servers that do not), then the filter.
+fn where_clause(feed: &Feed<'_>, filter: Option<&Expr>, sql: &mut SqlQuery) {
+    let mut first = true;
+    let mut and = |sql: &mut SqlQuery| {
+        sql.text.push_str(if first { " WHERE " } else { " AND " });
+        first = false;
+    };
+    if let Scope::Partition(key) = feed.scope {
+        let values = match key.to_json() {
+            Value::Array(values) => values,
+            other => vec![other],
+        };
+        for (key_path, value) in feed.partition_key_paths.iter().zip(values) {
+            and(sql);
+            path(&Path::parse(key_path), &mut sql.text);
+            sql.text.push_str(" = ");
+            bind(sql, value);
+        }
+    }
+    if let Some(filter) = filter {
+        let alone = !matches!(feed.scope, Scope::Partition(_));
+        and(sql);
+        expr_within(
+            filter,
+            sql,
+            if alone {
+                Precedence::Or
+            } else {
+                Precedence::And
+            },
+        );
+    }
+}
+
+/// Appends a new parameter holding `value`.
+fn bind(sql: &mut SqlQuery, value: Value) {
+    let name = format!("@p{}", sql.parameters.len());
+    sql.text.push_str(&name);
+    sql.parameters.push((name, value));
+}
+
+/// Appends `path` as a SQL expression on the alias `c`: `c.total`, `c["first-name"]`.
+fn path(path: &Path, sql: &mut String) {
+    sql.push('c');
+    for name in path.segments() {
+        if is_plain_identifier(name) {
+            sql.push('.');
+            sql.push_str(name);
+        } else {
+            sql.push_str("[\"");
+            for ch in name.chars() {
+                match ch {
+                    '"' => sql.push_str("\\\""),
+                    '\\' => sql.push_str("\\\\"),
+                    c if c.is_control() => {
+                        let _ = write!(sql, "\\u{:04x}", u32::from(c));
+                    }
+                    c => sql.push(c),
+                }
+            }
+            sql.push_str("\"]");
+        }
+    }
+}
+
+/// Whether `name` may follow a `.` in Cosmos DB SQL: an identifier that is not a keyword.
+fn is_plain_identifier(name: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "and",
+        "array",
+        "as",
+        "asc",
+        "between",
+        "by",
+        "case",
+        "cast",
+        "convert",
+        "cross",
+        "desc",
+        "distinct",
+        "else",
+        "end",
+        "escape",
+        "exists",
+        "false",
+        "for",
+        "from",
+        "group",
+        "having",
+        "in",
+        "inner",
+        "insert",
+        "into",
+        "is",
+        "join",
+        "left",
+        "like",
+        "limit",
+        "not",
+        "null",
+        "offset",
+        "on",
+        "or",
+        "order",
+        "outer",
+        "over",
+        "right",
+        "select",
+        "set",
+        "then",
+        "top",
+        "true",
+        "udf",
+        "undefined",
+        "update",
+        "value",
+        "when",
+        "where",
+        "with",
+    ];
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name.to_ascii_lowercase().as_str())
+}
+
+/// Binding strength in rendered SQL, loosest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Precedence {
+    Or,
+    And,
+    Not,
+    Comparison,
+    /// A function call or a parenthesised form, which nothing can split.
+    Call,
+}
+
+/// How tightly a rendered predicate binds.
+fn precedence(expr: &Expr) -> Precedence {
+    match expr {
+        Expr::Or(..) => Precedence::Or,
+        Expr::And(..) => Precedence::And,
+        Expr::Not(_) => Precedence::Not,
+        Expr::Compare(..) | Expr::In(..) => Precedence::Comparison,
+        _ => Precedence::Call,
+    }
+}
+
+/// Appends the predicate, in parentheses if it binds less tightly than `context` needs.
+/// Parentheses only where needed: some servers parse nested parentheses in exponential time.
+fn expr_within(e: &Expr, sql: &mut SqlQuery, context: Precedence) {
+    if precedence(e) < context {
+        sql.text.push('(');
+        expr(e, sql);
+        sql.text.push(')');
+    } else {
+        expr(e, sql);
+    }
+}
+
+/// Appends the predicate as SQL, binding every value as a parameter.
+fn expr(e: &Expr, sql: &mut SqlQuery) {
+    match e {
+        Expr::Compare(at, op, value) => {
+            path(at, &mut sql.text);
+            let _ = write!(sql.text, " {} ", operator(*op));
+            bind(sql, value.clone());
+        }
+        Expr::In(_, values) if values.is_empty() => sql.text.push_str("false"),
+        Expr::In(at, values) => {
+            path(at, &mut sql.text);
+            sql.text.push_str(" IN (");
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    sql.text.push_str(", ");
+                }
+                bind(sql, value.clone());
+            }
+            sql.text.push(')');
+        }
+        Expr::Between(at, low, high) => {
+            sql.text.push('(');
+            path(at, &mut sql.text);
+            sql.text.push_str(" BETWEEN ");
+            bind(sql, low.clone());
+            sql.text.push_str(" AND ");
+            bind(sql, high.clone());
+            sql.text.push(')');
+        }
+        Expr::Str(at, op, needle) => {
+            sql.text.push_str(match op {
+                StrOp::StartsWith => "STARTSWITH(",
+                StrOp::EndsWith => "ENDSWITH(",
+                StrOp::Contains => "CONTAINS(",
+            });
+            path(at, &mut sql.text);
+            sql.text.push_str(", ");
+            bind(sql, Value::String(needle.clone()));
+            sql.text.push(')');
+        }
+        Expr::ArrayContains(at, value) => {
+            sql.text.push_str("ARRAY_CONTAINS(");
+            path(at, &mut sql.text);
+            sql.text.push_str(", ");
+            bind(sql, value.clone());
+            sql.text.push(')');
+        }
+        Expr::IsDefined(at) | Expr::IsNull(at) => {
+            sql.text.push_str(if matches!(e, Expr::IsDefined(_)) {
+                "IS_DEFINED("
+            } else {
+                "IS_NULL("
+            });
+            path(at, &mut sql.text);
+            sql.text.push(')');
+        }
+        Expr::And(a, b) => {
+            expr_within(a, sql, Precedence::And);
+            sql.text.push_str(" AND ");
+            expr_within(b, sql, Precedence::And);
+        }
+        Expr::Or(a, b) => {
+            expr_within(a, sql, Precedence::Or);
+            sql.text.push_str(" OR ");
+            expr_within(b, sql, Precedence::Or);
+        }
+        Expr::Not(a) => {
+            // A comparison under NOT gets parentheses: `NOT c.x < 1` may parse as
+            // `(NOT c.x) < 1`.
+            sql.text.push_str("NOT ");
+            expr_within(a, sql, Precedence::Call);
+        }
+    }
+}
+
+fn operator(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        CmpOp::Ne => "!=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+    }
+}
