@@ -12,6 +12,10 @@
 // 4. Documents are told apart by the first partition key path only, and a key of 0, false or ""
 //    is taken for the id; hierarchical keys then collide. The launcher keys documents by the
 //    JSON array of every path's value, as the SDK sends it in x-ms-documentdb-partitionkey.
+// 5. Transactional batches: the server wants the partition key on each operation (the SDK sends
+//    it once, in the header), applies the operations before a failed one, and answers 200. The
+//    launcher gives each operation the header's key, undoes a failed batch and answers 207, as
+//    Cosmos DB does.
 //
 // Usage: node launcher.js [--port N] [--max-seconds S]
 // With COSMOS_SERVER_LOG=1 it logs each request and its status to stderr.
@@ -24,6 +28,9 @@ const { createHttpsServer } = require("@vercel/cosmosdb-server");
 const Documents = require("@vercel/cosmosdb-server/lib/account/documents").default;
 const getValue = require("@vercel/cosmosdb-server/lib/utils/get-value").default;
 const partitionHeader = require("@vercel/cosmosdb-server/lib/utils/get-partition-from-header");
+const routes = require("@vercel/cosmosdb-server/lib/routes");
+const json = require("@vercel/cosmosdb-server/lib/json");
+const batchDocuments = require("@vercel/cosmosdb-server/lib/handler/batch-documents").default;
 
 function parseArgs(argv) {
   const args = { port: 0, maxSeconds: 3600 };
@@ -89,6 +96,42 @@ function keyDocumentsByFullPartitionKey() {
   };
 }
 
+// Fix 5: batches that carry the key per operation and apply all of their operations or none.
+function atomicBatches() {
+  const parsed = new WeakMap();
+  const readJson = json.default;
+  json.default = req => (parsed.has(req) ? Promise.resolve(parsed.get(req)) : readJson(req));
+  const route = routes.default;
+  routes.default = req => {
+    const found = route(req);
+    return found && found[1] === batchDocuments ? [found[0], atomicBatch] : found;
+  };
+  async function atomicBatch(account, req, res, params) {
+    const operations = await readJson(req);
+    const key = req.headers["x-ms-documentdb-partitionkey"];
+    if (Array.isArray(operations)) {
+      for (const operation of operations) {
+        if (operation && operation.partitionKey === undefined) operation.partitionKey = key;
+      }
+    }
+    parsed.set(req, operations);
+    const { documents } = account.database(params.dbId).collection(params.collId);
+    const saved = {
+      data: new Map(documents._data),
+      index: new Map(documents._index),
+      ridCount: documents._ridCount,
+    };
+    const results = await batchDocuments(account, req, res, params);
+    if (Array.isArray(results) && results.some(result => result.statusCode >= 400)) {
+      documents._data = saved.data;
+      documents._index = saved.index;
+      documents._ridCount = saved.ridCount;
+      res.statusCode = 207;
+    }
+    return results;
+  }
+}
+
 // The server logs the error behind fix 2 before the launcher turns it into a 404; drop that log.
 function quietMissingDocumentErrors() {
   const log = console.error;
@@ -121,6 +164,7 @@ function fix(req, res) {
 function main() {
   const args = parseArgs(process.argv.slice(2));
   keyDocumentsByFullPartitionKey();
+  atomicBatches();
   quietMissingDocumentErrors();
   const server = createHttpsServer({ keepAlive: true });
   const handlers = server.listeners("request");

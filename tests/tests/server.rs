@@ -180,6 +180,29 @@ async fn raw_sql_runs_with_parameters() {
     assert!(named.is_empty(), "a parameter is a value, not SQL");
 }
 
+/// A value that looks like SQL is compared as a value, never run: a store that parses SQL is
+/// where this can fail (the embedded store evaluates typed queries without SQL).
+#[tokio::test]
+async fn typed_query_values_are_parameters_not_sql() {
+    let products = seed_products(&local_database().await).await;
+    let injection = "x\" OR 1=1 OR c.name != \"";
+    let found = products
+        .query()
+        .cross_partition()
+        .filter(Product::FIELDS.name.eq(injection))
+        .all()
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "{found:?}");
+    let sql = products
+        .query()
+        .cross_partition()
+        .filter(Product::FIELDS.name.eq(injection))
+        .to_sql()
+        .unwrap();
+    assert!(!sql.text.contains("1=1"), "{}", sql.text);
+}
+
 #[tokio::test]
 async fn server_returns_negative_zero_as_zero() {
     let blob = Blob {
