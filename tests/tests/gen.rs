@@ -238,6 +238,8 @@ mod visibility {
     }
 }
 
+/// Visible fields are reachable from outside their module; that a private one is not is the
+/// compile-fail case `cosmos-repo-derive/tests/ui/field-path-keeps-privacy.rs`.
 #[test]
 fn fields_keep_visibility() {
     let _: visibility::VisibleFields = visibility::Visible::FIELDS;
