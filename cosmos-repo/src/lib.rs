@@ -50,10 +50,17 @@
 //! # }
 //! ```
 //!
-//! Every request also exists with its metadata (request charge in RU, activity id, etag): call
-//! `.with_meta()` on it before awaiting, e.g. `orders.read("contoso", "o-100").with_meta().await`.
-//! Each request runs in a `tracing` span named `cosmos_repo` that records the operation, the
-//! container, the document id and the request charge.
+//! Beyond CRUD: [`Repository::patch`] (typed partial updates, applied server-side),
+//! [`Repository::batch`] (a transactional batch in one partition, all or nothing),
+//! [`Repository::upsert_all`] and its siblings (bulk writes with bounded concurrency), and
+//! [`Repository::try_update`] (a read-modify-write whose change may refuse).
+//!
+//! Every request also exists with its metadata (request charge in RU, activity id, etag,
+//! status): call `.with_meta()` on it before awaiting, e.g.
+//! `orders.read("contoso", "o-100").with_meta().await` or
+//! `orders.query().cross_partition().count().with_meta().await`. Each runs in a `tracing` span
+//! named `cosmos_repo` that records the operation, the container, the document id, and at the
+//! end the status, the request charge and the duration.
 //!
 //! # Cosmos DB
 //!

@@ -267,3 +267,45 @@ async fn raw_sql_is_unsupported_on_the_embedded_store() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn update_gives_up_when_its_time_budget_is_spent() {
+    let counters = Repository::<Counter>::in_memory();
+    counters
+        .create(&Counter {
+            id: "n".into(),
+            scope: "s".into(),
+            value: 0,
+            etag: None,
+        })
+        .await
+        .unwrap();
+    let interferer = counters.clone();
+    let started = std::time::Instant::now();
+    let err = counters
+        .update("s", "n", |counter| {
+            counter.value += 1;
+            let other = interferer.clone();
+            thread::spawn(move || block_on(other.update("s", "n", |c| c.value += 100)))
+                .join()
+                .unwrap()
+                .unwrap();
+        })
+        .time_budget(std::time::Duration::from_millis(30))
+        .await
+        .unwrap_err();
+    let Error::UpdateConflict { attempts, .. } = err else {
+        panic!("{err:?}");
+    };
+    assert!(attempts >= 2, "it retried before giving up: {attempts}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "it stopped near its budget: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        counters.read("s", "n").await.unwrap().value,
+        100 * u64::from(attempts),
+        "only the interfering writes landed"
+    );
+}
