@@ -137,9 +137,7 @@ pub(crate) fn to_document<T: Serialize + ?Sized>(
         .collect();
     let seen = probe(doc, &what, watch)?;
     let body = serde_json::value::to_raw_value(doc).map_err(|source| serialization::<T>(source))?;
-    if body.get().len() > MAX_DOCUMENT_BYTES {
-        return Err(too_large(&what, body.get().len()));
-    }
+    check_document_size(body.get().len(), &what)?;
     let mismatch = |path: &str, stored: &Option<Value>, expected: String| Error::BadRequest {
         message: format!(
             "document {id:?} serializes `{path}` as {} but its {} is {expected}; the field's serde form must be the value cosmos-repo sends (check its `Serialize` and `KeyComponent` impls)",
@@ -200,36 +198,16 @@ fn serialization<T: ?Sized>(source: serde_json::Error) -> Error {
     }
 }
 
-fn too_large(what: &dyn fmt::Display, bytes: usize) -> Error {
-    Error::BadRequest {
-        message: format!(
-            "{what} is {bytes} bytes as JSON, over Cosmos DB's limit of {MAX_DOCUMENT_BYTES} bytes (2 MB) per document; move large parts to Blob Storage or split the document"
-        ),
-    }
-}
-
-/// Checks a serialized document's size against [`MAX_DOCUMENT_BYTES`].
-pub(crate) fn check_document_size(document: &Value, what: &dyn fmt::Display) -> Result<()> {
-    let mut counter = ByteCounter(0);
-    // Writing to a counter cannot fail; a Value always serializes.
-    let _ = serde_json::to_writer(&mut counter, document);
-    if counter.0 > MAX_DOCUMENT_BYTES {
-        return Err(too_large(what, counter.0));
+/// Checks the size of a serialized document, `bytes` long, against [`MAX_DOCUMENT_BYTES`].
+pub(crate) fn check_document_size(bytes: usize, what: &dyn fmt::Display) -> Result<()> {
+    if bytes > MAX_DOCUMENT_BYTES {
+        return Err(Error::BadRequest {
+            message: format!(
+                "{what} is {bytes} bytes as JSON, over Cosmos DB's limit of {MAX_DOCUMENT_BYTES} bytes (2 MB) per document; move large parts to Blob Storage or split the document"
+            ),
+        });
     }
     Ok(())
-}
-
-struct ByteCounter(usize);
-
-impl std::io::Write for ByteCounter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Why the probe stopped.
@@ -867,9 +845,12 @@ mod tests {
 
     #[test]
     fn documents_over_two_megabytes_are_refused() {
-        let big = json!({ "id": "d", "blob": "x".repeat(MAX_DOCUMENT_BYTES) });
-        let err = check_document_size(&big, &"document `d`").unwrap_err();
+        let key = crate::key::IntoPartitionKey::<String>::into_partition_key("p");
+        let document = |blob: String| json!({ "id": "d", "pk": "p", "blob": blob });
+        let big = document("x".repeat(MAX_DOCUMENT_BYTES));
+        let err = to_document(&big, "d", &key, &["/pk"]).unwrap_err();
         assert!(err.to_string().contains("2 MB"), "{err}");
-        check_document_size(&json!({ "id": "d" }), &"document `d`").unwrap();
+        let body = to_document(&document("x".into()), "d", &key, &["/pk"]).unwrap();
+        assert_eq!(body.get(), r#"{"blob":"x","id":"d","pk":"p"}"#);
     }
 }

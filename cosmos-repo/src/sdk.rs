@@ -591,7 +591,15 @@ impl Store for CosmosStore {
             .enumerate()
             .find(|(_, result)| !result.is_success() && result.status_code() != 424)
         {
-            let operation = operations.get(index).copied().unwrap_or(operations[0]);
+            let Some(operation) = operations.get(index) else {
+                return Err(Error::Transport {
+                    source: format!(
+                        "Cosmos DB answered a batch of {} operations with a result for operation {index}",
+                        operations.len()
+                    )
+                    .into(),
+                });
+            };
             let key = ItemKey {
                 container,
                 partition_key,

@@ -73,8 +73,8 @@ type Partitions = BTreeMap<String, BTreeMap<String, Stored>>;
 
 /// What an operation does to its document.
 enum Effect {
-    /// Leaves it as it is (a read).
-    Keep,
+    /// Leaves it as it is (a read), answering its bytes and etag.
+    Keep(Bytes, Option<Etag>),
     /// Stores this version, answering this status.
     Put(Stored, u16),
     /// Deletes it.
@@ -108,8 +108,9 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// The documents, for reading. A poisoned lock is taken as is: every write changes them by
-    /// one insert or remove, so a panic cannot leave them half changed.
+    /// The documents, for reading. A poisoned lock is taken as is: writes change them only by
+    /// inserts and removes (which a failed batch undoes before it returns), and nothing between
+    /// those panics, so no panic leaves them half changed.
     fn read_containers(&self) -> RwLockReadGuard<'_, HashMap<String, Partitions>> {
         self.inner
             .containers
@@ -161,19 +162,16 @@ impl MemoryStore {
                 id: operation.id,
             };
             let result = match self.apply_one(key, *operation, partition.get(operation.id)) {
-                Ok(Effect::Keep) => partition.get(operation.id).map(|doc| {
-                    let etag = doc.etag().map(Etag::new);
-                    self.response(Some(doc.bytes.clone()), etag, 200)
-                }),
+                Ok(Effect::Keep(bytes, etag)) => self.response(Some(bytes), etag, 200),
                 Ok(Effect::Put(doc, status)) => {
                     let etag = doc.etag().map(Etag::new);
                     let bytes = doc.bytes.clone();
                     undo.push((operation.id, partition.insert(operation.id.to_owned(), doc)));
-                    Some(self.response(Some(bytes), etag, status))
+                    self.response(Some(bytes), etag, status)
                 }
                 Ok(Effect::Remove) => {
                     undo.push((operation.id, partition.remove(operation.id)));
-                    Some(self.response(None, None, 204))
+                    self.response(None, None, 204)
                 }
                 Err(err) => {
                     for (id, before) in undo.into_iter().rev() {
@@ -185,7 +183,7 @@ impl MemoryStore {
                     return Err((index, err));
                 }
             };
-            results.extend(result);
+            results.push(result);
         }
         Ok(results)
     }
@@ -213,7 +211,9 @@ impl MemoryStore {
                 return Err(key.not_found());
             }
             (Action::Replace(body), Some(_)) => (parse(body.get())?, 200),
-            (Action::Read, Some(_)) => return Ok(Effect::Keep),
+            (Action::Read, Some(doc)) => {
+                return Ok(Effect::Keep(doc.bytes.clone(), doc.etag().map(Etag::new)));
+            }
             (Action::Delete, Some(_)) => return Ok(Effect::Remove),
             (Action::Patch(changes), Some(doc)) => {
                 let mut doc = doc.json.clone();
@@ -232,15 +232,13 @@ impl MemoryStore {
         let etag = Etag::new(format!("\"00000000-0000-0000-0000-{:012x}\"", self.next()));
         stamp(&mut body, key.container, rid, &etag);
         let json = Value::Object(body);
-        limits::check_document_size(&json, &format_args!("document `{}`", key.id))?;
-        let bytes =
-            Bytes::from(
-                serde_json::to_vec(&json).map_err(|source| Error::Serialization {
-                    action: "serialize",
-                    type_name: "serde_json::Value",
-                    source,
-                })?,
-            );
+        let bytes = serde_json::to_vec(&json).map_err(|source| Error::Serialization {
+            action: "serialize",
+            type_name: "serde_json::Value",
+            source,
+        })?;
+        limits::check_document_size(bytes.len(), &format_args!("document `{}`", key.id))?;
+        let bytes = Bytes::from(bytes);
         Ok(Effect::Put(Stored { json, bytes }, status))
     }
 }
