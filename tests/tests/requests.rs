@@ -1,6 +1,10 @@
-//! What the SDK store puts on the wire for ids: every request it sends, recorded by a loopback
-//! fake gateway, names exactly the document asked for, and no request leaves for an id Cosmos
-//! DB refuses or a request path would turn into another resource.
+//! What the SDK store puts on the wire, recorded by a loopback fake gateway: every request for
+//! a document names exactly the document asked for, no request leaves for an id Cosmos DB
+//! refuses or a request path would turn into another resource, and bulk operations wait out
+//! throttling.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cosmos_repo::prelude::*;
 use cosmos_repo::{Cosmos, CosmosConfig, EMULATOR_KEY};
@@ -161,4 +165,45 @@ async fn no_request_leaves_for_a_foreign_continuation_or_an_empty_page() {
         "{:?}",
         &gateway.requests()[before..]
     );
+}
+
+/// The SDK retries a throttled request 9 times and then gives up with 429; a bulk operation
+/// keeps waiting out the service's retry-after until it goes through.
+#[tokio::test]
+async fn bulk_waits_out_throttling_beyond_the_sdk_retries() {
+    const THROTTLED: usize = 25;
+    let writes = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&writes);
+    let gateway = fake::gateway(move |request: &Recorded| {
+        if request.method != "POST" || !request.target.starts_with(DOCS) {
+            return None;
+        }
+        if seen.fetch_add(1, Ordering::SeqCst) < THROTTLED {
+            let mut reply = Reply::cosmos_error(429, 3200, "request rate is large");
+            reply
+                .headers
+                .push(("x-ms-retry-after-ms".into(), "1".into()));
+            return Some(reply);
+        }
+        let stored = serde_json::json!({
+            "id": "o-1", "customerId": "contoso", "total": 1.0, "_etag": "\"e1\"",
+        });
+        Some(Reply::json(201, stored))
+    });
+    let config = CosmosConfig::builder()
+        .endpoint(&gateway.endpoint)
+        .database("db");
+    let cosmos = connect_with(config, EMULATOR_KEY).await;
+    let orders = cosmos.repository::<Order>();
+    let order = Order::new("contoso", "o-1", 1.0);
+    let err = orders.upsert(&order).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Throttled { .. }),
+        "a single upsert gives up where the SDK does: {err:?}"
+    );
+    let gave_up_after = writes.load(Ordering::SeqCst);
+    assert!(gave_up_after < THROTTLED, "{gave_up_after}");
+    let report = orders.upsert_all(std::slice::from_ref(&order)).await;
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    assert_eq!(writes.load(Ordering::SeqCst), THROTTLED + 1);
 }
