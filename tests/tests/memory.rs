@@ -98,8 +98,9 @@ async fn stored_documents_carry_system_properties() {
     assert_ne!(again._etag, raw._etag);
 }
 
-#[tokio::test]
-async fn update_gives_up_after_max_attempts() {
+/// A counter at 0, and a change that increments it while another writer adds 100 between
+/// its read and its replace, so that every attempt of an update making it loses the race.
+async fn contended_counter() -> (Repository<Counter>, impl FnMut(&mut Counter)) {
     let counters = Repository::<Counter>::in_memory();
     counters
         .create(&Counter {
@@ -110,18 +111,26 @@ async fn update_gives_up_after_max_attempts() {
         })
         .await
         .unwrap();
-    let mut calls = 0;
     let interferer = counters.clone();
+    let change = move |counter: &mut Counter| {
+        counter.value += 1;
+        let other = interferer.clone();
+        thread::spawn(move || block_on(other.update("s", "n", |c| c.value += 100)))
+            .join()
+            .unwrap()
+            .unwrap();
+    };
+    (counters, change)
+}
+
+#[tokio::test]
+async fn update_gives_up_after_max_attempts() {
+    let (counters, mut change) = contended_counter().await;
+    let mut calls = 0;
     let err = counters
         .update("s", "n", |counter| {
             calls += 1;
-            counter.value += 1;
-            // Another writer changes the document between this read and the replace.
-            let other = interferer.clone();
-            thread::spawn(move || block_on(other.update("s", "n", |c| c.value += 100)))
-                .join()
-                .unwrap()
-                .unwrap();
+            change(counter);
         })
         .max_attempts(3)
         .await
@@ -270,27 +279,10 @@ async fn raw_sql_is_unsupported_on_the_embedded_store() {
 
 #[tokio::test]
 async fn update_gives_up_when_its_time_budget_is_spent() {
-    let counters = Repository::<Counter>::in_memory();
-    counters
-        .create(&Counter {
-            id: "n".into(),
-            scope: "s".into(),
-            value: 0,
-            etag: None,
-        })
-        .await
-        .unwrap();
-    let interferer = counters.clone();
+    let (counters, change) = contended_counter().await;
     let started = std::time::Instant::now();
     let err = counters
-        .update("s", "n", |counter| {
-            counter.value += 1;
-            let other = interferer.clone();
-            thread::spawn(move || block_on(other.update("s", "n", |c| c.value += 100)))
-                .join()
-                .unwrap()
-                .unwrap();
-        })
+        .update("s", "n", change)
         .time_budget(std::time::Duration::from_millis(30))
         .await
         .unwrap_err();
