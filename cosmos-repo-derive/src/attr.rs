@@ -4,6 +4,7 @@
 use proc_macro2::TokenTree;
 use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
+use syn::spanned::Spanned;
 use syn::{Attribute, LitStr, Path, Token};
 
 use crate::case::RenameRule;
@@ -16,9 +17,31 @@ pub const ID: &str = "id";
 pub const PARTITION_KEY: &str = "partition_key";
 pub const ETAG: &str = "etag";
 pub const NESTED: &str = "nested";
+pub const TYPE: &str = "type";
+pub const DISCRIMINATOR: &str = "discriminator";
+pub const TTL: &str = "ttl";
+pub const COMPOSITE_INDEX: &str = "composite_index";
+pub const UNIQUE_KEY: &str = "unique_key";
+pub const EXCLUDE_FROM_INDEX: &str = "exclude_from_index";
 const SERDE: &str = "serde";
 
-const CONTAINER_KEYS: &str = "`container`, `crate`";
+const CONTAINER_KEYS: &str =
+    "`container`, `type`, `discriminator`, `ttl`, `composite_index`, `unique_key`, `crate`";
+const CONTAINER_KEY_NAMES: &[&str] = &[
+    CONTAINER,
+    TYPE,
+    DISCRIMINATOR,
+    TTL,
+    COMPOSITE_INDEX,
+    UNIQUE_KEY,
+    CRATE,
+];
+
+/// A field named in a container attribute, such as `total desc` in `composite_index(...)`.
+pub struct FieldRef {
+    pub ident: syn::Ident,
+    pub descending: bool,
+}
 
 /// Attributes on the struct itself.
 pub struct Container {
@@ -30,6 +53,16 @@ pub struct Container {
     pub rename_all: RenameRule,
     /// `#[serde(deny_unknown_fields)]`, kept for its span.
     pub deny_unknown_fields: Option<Path>,
+    /// `#[cosmos(type = "...")]`: the discriminator value of a type sharing its container.
+    pub type_name: Option<LitStr>,
+    /// `#[cosmos(discriminator = "...")]`: the property holding it (`type` by default).
+    pub discriminator: Option<LitStr>,
+    /// `#[cosmos(ttl = N)]`: the container's default time to live, with the literal's span.
+    pub ttl: Option<(i32, proc_macro2::Span)>,
+    /// `#[cosmos(composite_index(a, b desc))]`, each with the span of its attribute.
+    pub composite_indexes: Vec<(Vec<FieldRef>, proc_macro2::Span)>,
+    /// `#[cosmos(unique_key(a, b))]`, each with the span of its attribute.
+    pub unique_keys: Vec<(Vec<FieldRef>, proc_macro2::Span)>,
 }
 
 impl Container {
@@ -39,6 +72,11 @@ impl Container {
             krate: None,
             rename_all: RenameRule::None,
             deny_unknown_fields: None,
+            type_name: None,
+            discriminator: None,
+            ttl: None,
+            composite_indexes: Vec::new(),
+            unique_keys: Vec::new(),
         };
         for attr in attrs {
             if attr.path().is_ident(COSMOS) {
@@ -76,6 +114,23 @@ impl Container {
             } else {
                 self.krate = Some(path);
             }
+        } else if meta.path.is_ident(TYPE) {
+            let lit = string_value(&meta, TYPE, "#[cosmos(type = \"order\")]")?;
+            set_once(cx, &meta, &mut self.type_name, lit);
+        } else if meta.path.is_ident(DISCRIMINATOR) {
+            let lit = string_value(&meta, DISCRIMINATOR, "#[cosmos(discriminator = \"kind\")]")?;
+            set_once(cx, &meta, &mut self.discriminator, lit);
+        } else if meta.path.is_ident(TTL) {
+            let ttl = ttl_value(&meta)?;
+            set_once(cx, &meta, &mut self.ttl, ttl);
+        } else if meta.path.is_ident(COMPOSITE_INDEX) {
+            let span = meta.path.span();
+            let fields = field_list(&meta, COMPOSITE_INDEX, true)?;
+            self.composite_indexes.push((fields, span));
+        } else if meta.path.is_ident(UNIQUE_KEY) {
+            let span = meta.path.span();
+            let fields = field_list(&meta, UNIQUE_KEY, false)?;
+            self.unique_keys.push((fields, span));
         } else {
             let path = &meta.path;
             let name = quote::quote!(#path).to_string().replace(' ', "");
@@ -116,6 +171,10 @@ pub struct Field {
     pub flatten: Option<Path>,
     /// `#[cosmos(nested)]`: the field's type derives `CosmosFields`, whose paths nest under it.
     pub nested: Option<Path>,
+    /// `#[cosmos(ttl)]`: the document's own time to live.
+    pub ttl: Option<Path>,
+    /// `#[cosmos(exclude_from_index)]`: the field is left out of the container's index.
+    pub exclude_from_index: Option<Path>,
 }
 
 impl Field {
@@ -128,6 +187,8 @@ impl Field {
             reshaping: Vec::new(),
             flatten: None,
             nested: None,
+            ttl: None,
+            exclude_from_index: None,
         };
         for attr in attrs {
             if let Some(name) = field_helper_name(attr) {
@@ -176,21 +237,27 @@ impl Field {
     }
 
     fn parse_cosmos(&mut self, cx: &Ctxt, meta: ParseNestedMeta) -> syn::Result<()> {
-        if meta.path.is_ident(NESTED) {
-            if self.nested.is_some() {
-                cx.error_spanned_by(&meta.path, "duplicate cosmos attribute `nested`");
-            }
-            self.nested = Some(meta.path.clone());
-            Ok(())
+        let slot = if meta.path.is_ident(NESTED) {
+            &mut self.nested
+        } else if meta.path.is_ident(TTL) {
+            &mut self.ttl
+        } else if meta.path.is_ident(EXCLUDE_FROM_INDEX) {
+            &mut self.exclude_from_index
         } else {
             let name = meta
                 .path
                 .get_ident()
                 .map_or_else(String::new, ToString::to_string);
-            Err(meta.error(format!(
-                "unknown cosmos field attribute `{name}`, expected `nested` (container options such as `container` go on the struct; mark fields with #[id], #[partition_key] or #[etag])"
-            )))
+            return Err(meta.error(format!(
+                "unknown cosmos field attribute `{name}`, expected `nested`, `ttl` or `exclude_from_index` (container options such as `container` go on the struct; mark fields with #[id], #[partition_key] or #[etag])"
+            )));
+        };
+        if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+            return Err(meta.error("this cosmos field attribute takes no value; write it alone"));
         }
+        let path = meta.path.clone();
+        set_once(cx, &meta, slot, path);
+        Ok(())
     }
 
     fn parse_serde(&mut self, meta: ParseNestedMeta) -> syn::Result<()> {
@@ -227,6 +294,82 @@ fn field_helper_name(attr: &Attribute) -> Option<&'static str> {
     [ID, PARTITION_KEY, ETAG]
         .into_iter()
         .find(|name| attr.path().is_ident(name))
+}
+
+/// Sets an attribute's value, or reports a duplicate.
+fn set_once<T>(cx: &Ctxt, meta: &ParseNestedMeta, slot: &mut Option<T>, value: T) {
+    if slot.is_some() {
+        let path = &meta.path;
+        let name = quote::quote!(#path).to_string();
+        cx.error_spanned_by(path, format!("duplicate cosmos attribute `{name}`"));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+/// Reads `ttl = N`: `-1` (on, no default) or a positive number of seconds.
+fn ttl_value(meta: &ParseNestedMeta) -> syn::Result<(i32, proc_macro2::Span)> {
+    const EXAMPLE: &str =
+        "#[cosmos(ttl = 86400)] (seconds), or #[cosmos(ttl = -1)] for TTL on without a default";
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format!("expected `= N` after `ttl`, help: {EXAMPLE}")));
+    }
+    let input = meta.value()?;
+    let negative = input.parse::<Option<Token![-]>>()?.is_some();
+    let lit: syn::LitInt = input.parse().map_err(|err| {
+        syn::Error::new(err.span(), format!("expected a number, help: {EXAMPLE}"))
+    })?;
+    let value: i64 = lit.base10_parse()?;
+    let value = if negative { -value } else { value };
+    match i32::try_from(value) {
+        Ok(ttl) if ttl == -1 || ttl > 0 => Ok((ttl, lit.span())),
+        _ => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "a container TTL is -1 or from 1 to {} seconds, help: {EXAMPLE}",
+                i32::MAX
+            ),
+        )),
+    }
+}
+
+/// Reads `key(field, field desc, ...)`: the fields a composite index or unique key is made of.
+fn field_list(meta: &ParseNestedMeta, key: &str, ordered: bool) -> syn::Result<Vec<FieldRef>> {
+    let example = if ordered {
+        "#[cosmos(composite_index(status, total desc))]"
+    } else {
+        "#[cosmos(unique_key(tenant_id, email))]"
+    };
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!(
+            "expected a list of fields after `{key}`, help: the correct format looks like `{example}`"
+        )));
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let mut fields = Vec::new();
+    while !content.is_empty() {
+        let ident: syn::Ident = content.call(syn::ext::IdentExt::parse_any)?;
+        let mut descending = false;
+        if ordered && (content.peek(syn::Ident)) {
+            let order: syn::Ident = content.parse()?;
+            descending = match order.to_string().as_str() {
+                "asc" => false,
+                "desc" => true,
+                _ => {
+                    return Err(syn::Error::new(
+                        order.span(),
+                        format!("expected `asc` or `desc` after a field, help: `{example}`"),
+                    ));
+                }
+            };
+        }
+        fields.push(FieldRef { ident, descending });
+        if !content.is_empty() {
+            content.parse::<Token![,]>()?;
+        }
+    }
+    Ok(fields)
 }
 
 /// Reads `key = "..."`, explaining the expected form when the `=` or the string is missing.
@@ -288,8 +431,8 @@ fn unknown_container_key(name: &str) -> String {
         message.push_str(&format!(
             "; `{name}` is a field attribute: write #[{name}] on the field instead"
         ));
-    } else if let Some(close) = [CONTAINER, CRATE]
-        .into_iter()
+    } else if let Some(close) = CONTAINER_KEY_NAMES
+        .iter()
         .find(|key| edit_distance(name, key) <= 2)
     {
         message.push_str(&format!("; did you mean `{close}`?"));
@@ -298,7 +441,7 @@ fn unknown_container_key(name: &str) -> String {
 }
 
 /// Levenshtein distance, for "did you mean" hints on short keys.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -334,8 +477,8 @@ mod tests {
             unknown_container_key("partition_key").contains("write #[partition_key] on the field")
         );
         assert_eq!(
-            unknown_container_key("ttl"),
-            "unknown cosmos attribute `ttl`, expected one of `container`, `crate`"
+            unknown_container_key("colour"),
+            format!("unknown cosmos attribute `colour`, expected one of {CONTAINER_KEYS}")
         );
     }
 }

@@ -1,8 +1,10 @@
 //! Cross-field rules, checked on the parsed model before anything is generated.
 
+use syn::ext::IdentExt;
 use syn::{GenericArgument, PathArguments, Type};
 
 use crate::ast::{Document, Field};
+use crate::attr::edit_distance;
 use crate::ctxt::Ctxt;
 
 /// The most levels a hierarchical partition key can have in Cosmos DB.
@@ -17,9 +19,160 @@ pub fn check(cx: &Ctxt, doc: &Document) {
     check_id(cx, doc);
     check_partition_key(cx, doc);
     check_etag(cx, doc);
+    check_type(cx, doc);
+    check_ttl(cx, doc);
+    for (fields, span) in &doc.attrs.composite_indexes {
+        if fields.len() < 2 {
+            cx.syn_error(syn::Error::new(
+                *span,
+                "a composite index needs at least two fields, e.g. `#[cosmos(composite_index(status, total desc))]`; one field is served by the default index",
+            ));
+        }
+        resolve(cx, doc, fields, "composite_index");
+    }
+    for (fields, span) in &doc.attrs.unique_keys {
+        if fields.is_empty() {
+            cx.syn_error(syn::Error::new(
+                *span,
+                "a unique key needs at least one field, e.g. `#[cosmos(unique_key(email))]`",
+            ));
+        }
+        resolve(cx, doc, fields, "unique_key");
+    }
     for field in &doc.fields {
         check_key_field_is_stored(cx, field);
+        if let Some(exclude) = &field.attrs.exclude_from_index
+            && (field.attrs.id.is_some() || field.attrs.partition_key.is_some())
+        {
+            cx.error_spanned_by(
+                exclude,
+                "the id and partition key fields cannot be excluded from the index: queries and point reads find documents by them",
+            );
+        }
     }
+}
+
+/// The property that holds a shared container's discriminator.
+pub fn discriminator_property(doc: &Document) -> String {
+    doc.attrs
+        .discriminator
+        .as_ref()
+        .map_or_else(|| "type".to_owned(), syn::LitStr::value)
+}
+
+fn check_type(cx: &Ctxt, doc: &Document) {
+    let Some(type_name) = &doc.attrs.type_name else {
+        if let Some(discriminator) = &doc.attrs.discriminator {
+            cx.error_spanned_by(
+                discriminator,
+                "`discriminator` names the property of `type`; add #[cosmos(type = \"...\")] too, or remove it",
+            );
+        }
+        return;
+    };
+    if type_name.value().is_empty() {
+        cx.error_spanned_by(type_name, "a `type` cannot be empty");
+    }
+    if doc.attrs.container.is_none() {
+        cx.error_spanned_by(
+            type_name,
+            format!(
+                "`type` tells apart the document types that share a container, so it needs the container's name: add `container = \"...\"` (e.g. #[cosmos(container = \"app\", type = \"{}\")])",
+                type_name.value()
+            ),
+        );
+    }
+    let property = discriminator_property(doc);
+    let span = doc.attrs.discriminator.as_ref().unwrap_or(type_name);
+    if property.is_empty() || property.starts_with('_') || property == "id" {
+        cx.error_spanned_by(
+            span,
+            format!("`{property}` cannot hold the discriminator: it is empty, `id`, or a system property; choose another with #[cosmos(discriminator = \"kind\")]"),
+        );
+    }
+    if let Some(clash) = doc.fields.iter().find(|field| field.json_name == property) {
+        cx.error_spanned_by(
+            clash.ident,
+            format!(
+                "`{}` is stored as `{property}`, the property that holds the discriminator of #[cosmos(type = \"{}\")]; rename the field with #[serde(rename = \"...\")] or choose another property with #[cosmos(discriminator = \"kind\")]",
+                clash.ident,
+                type_name.value()
+            ),
+        );
+    }
+}
+
+fn check_ttl(cx: &Ctxt, doc: &Document) {
+    let mut fields = doc.fields.iter().filter(|field| field.attrs.ttl.is_some());
+    let Some(field) = fields.next() else {
+        return;
+    };
+    for duplicate in fields {
+        cx.error_spanned_by(
+            &duplicate.attrs.ttl,
+            format!(
+                "duplicate #[cosmos(ttl)] field: `{}` already holds the document's time to live",
+                field.ident
+            ),
+        );
+    }
+    const FORM: &str =
+        "#[cosmos(ttl)] #[serde(skip_serializing_if = \"Option::is_none\")] ttl: Option<i32>";
+    if !is_option(field.ty) {
+        cx.error_spanned_by(field.ty, format!("a #[cosmos(ttl)] field has type `Option<i32>` (seconds; `None` takes the container's default): `{FORM}`"));
+    }
+    if field.json_name != "ttl" {
+        cx.error_spanned_by(
+            field.ident,
+            format!(
+                "Cosmos DB reads a document's time to live from its `ttl` property, but `{}` serializes as `{}`; add #[serde(rename = \"ttl\")]",
+                field.ident, field.json_name
+            ),
+        );
+    }
+    if doc.attrs.ttl.is_none() {
+        cx.error_spanned_by(
+            &field.attrs.ttl,
+            "a document's own time to live only counts when its container has TTL on: add #[cosmos(ttl = -1)] (on, no default) or #[cosmos(ttl = N)] to the struct",
+        );
+    }
+}
+
+/// The stored fields named in a container attribute, each reported with a suggestion when it
+/// is not a field of the struct.
+fn resolve<'d, 'a>(
+    cx: &Ctxt,
+    doc: &'d Document<'a>,
+    fields: &[crate::attr::FieldRef],
+    key: &str,
+) -> Vec<&'d Field<'a>> {
+    fields
+        .iter()
+        .filter_map(|named| {
+            let found = doc
+                .fields
+                .iter()
+                .find(|field| field.ident.unraw() == named.ident.unraw());
+            if found.is_none() {
+                let closest = doc
+                    .fields
+                    .iter()
+                    .map(|field| field.ident.unraw().to_string())
+                    .min_by_key(|name| edit_distance(&named.ident.unraw().to_string(), name))
+                    .filter(|name| edit_distance(&named.ident.unraw().to_string(), name) <= 3);
+                let hint =
+                    closest.map_or_else(String::new, |name| format!("; did you mean `{name}`?"));
+                cx.error_spanned_by(
+                    &named.ident,
+                    format!(
+                        "`{}` in `{key}` is not a field of `{}`{hint}",
+                        named.ident, doc.ident
+                    ),
+                );
+            }
+            found
+        })
+        .collect()
 }
 
 fn check_container_name(cx: &Ctxt, doc: &Document) {

@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Generics, Path, parse_quote};
 
@@ -67,6 +68,7 @@ fn expand(doc: &Document) -> TokenStream {
         }
     });
 
+    let model = model(doc, &krate);
     let fields_struct = fields_struct(doc, &krate, &fields_ident);
     let path_fields = path_fields(doc).map(|field| {
         let name = &field.json_name;
@@ -90,6 +92,7 @@ fn expand(doc: &Document) -> TokenStream {
                 const CONTAINER: &'static str = #container;
                 const PARTITION_KEY_PATHS: &'static [&'static str] = &[#(#key_paths),*];
                 const FIELDS: Self::Fields = #fields_ident { #(#path_fields,)* };
+                #model
 
                 #[inline]
                 fn id(&self) -> &str {
@@ -107,6 +110,64 @@ fn expand(doc: &Document) -> TokenStream {
             }
         };
     }
+}
+
+/// The `MODEL` constant, when the struct declares anything about its container.
+fn model(doc: &Document, krate: &Path) -> Option<TokenStream> {
+    let attrs = &doc.attrs;
+    let excluded: Vec<String> = doc
+        .fields
+        .iter()
+        .filter(|field| field.attrs.exclude_from_index.is_some())
+        .map(|field| format!("/{}", field.json_name))
+        .collect();
+    let declared = attrs.type_name.is_some()
+        || attrs.ttl.is_some()
+        || !attrs.composite_indexes.is_empty()
+        || !attrs.unique_keys.is_empty()
+        || !excluded.is_empty();
+    if !declared {
+        return None;
+    }
+    let model = quote!(#krate::model);
+    let path_of = |named: &crate::attr::FieldRef| {
+        doc.fields
+            .iter()
+            .find(|field| field.ident.unraw() == named.ident.unraw())
+            .map(|field| format!("/{}", field.json_name))
+    };
+    let discriminator = match &attrs.type_name {
+        Some(value) => {
+            let property = check::discriminator_property(doc);
+            quote!(::core::option::Option::Some(#model::Discriminator { property: #property, value: #value }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let ttl = match attrs.ttl {
+        Some((ttl, _)) => quote!(::core::option::Option::Some(#ttl)),
+        None => quote!(::core::option::Option::None),
+    };
+    let composite = attrs.composite_indexes.iter().map(|(fields, _)| {
+        let paths = fields.iter().filter_map(|named| {
+            let path = path_of(named)?;
+            let descending = named.descending;
+            Some(quote!(#model::IndexedPath { path: #path, descending: #descending }))
+        });
+        quote!(&[#(#paths),*])
+    });
+    let unique = attrs.unique_keys.iter().map(|(fields, _)| {
+        let paths = fields.iter().filter_map(path_of);
+        quote!(&[#(#paths),*])
+    });
+    Some(quote! {
+        const MODEL: #model::ContainerModel = #model::ContainerModel {
+            discriminator: #discriminator,
+            default_ttl: #ttl,
+            composite_indexes: &[#(#composite),*],
+            excluded_paths: &[#(#excluded),*],
+            unique_keys: &[#(#unique),*],
+        };
+    })
 }
 
 /// The typed-path struct: one `Field<Doc, FieldType>` per stored field, with the field's own

@@ -3,6 +3,7 @@ use serde::de::DeserializeOwned;
 
 use crate::concurrency::Etag;
 use crate::key::{PartitionKey, PartitionKeyType};
+use crate::model::{ContainerModel, ContainerSpec};
 
 /// A struct stored as a document in a Cosmos DB container.
 ///
@@ -49,6 +50,19 @@ use crate::key::{PartitionKey, PartitionKeyType};
 ///   container is named after the type, exactly as written (`Order` is stored in `"Order"`).
 /// - `#[cosmos(crate = "path")]`: where generated code finds this crate, for users who rename or
 ///   re-export it. Defaults to `::cosmos_repo`.
+/// - `#[cosmos(type = "order")]`: the type shares its container with others; every write stores
+///   `"type": "order"` and every read and query of the type sees only its own documents.
+///   `#[cosmos(discriminator = "kind")]` names another property for it.
+/// - `#[cosmos(ttl = 86400)]`: the container's default time to live in seconds (`-1`: on, with
+///   no default, for documents that set their own).
+/// - `#[cosmos(composite_index(status, total desc))]` (repeatable): a composite index over the
+///   named fields, which Cosmos DB needs to sort by several properties.
+/// - `#[cosmos(unique_key(tenant, email))]` (repeatable): no two documents of a partition share
+///   these values.
+///
+/// These shape the container that `Cosmos::ensure_container` creates and `verify_container`
+/// checks ([`model::container_definition`](crate::model::container_definition) gives it as
+/// JSON); the embedded store keeps them too.
 ///
 /// `#[serde(deny_unknown_fields)]` is refused: Cosmos DB adds system properties (`_rid`,
 /// `_self`, `_etag`, `_attachments`, `_ts`) to every stored document.
@@ -64,6 +78,9 @@ use crate::key::{PartitionKey, PartitionKeyType};
 ///   `#[etag] #[serde(rename = "_etag", default, skip_serializing)] etag: Option<Etag>`. Reads and
 ///   writes fill it, and [`Repository::replace`] and [`Repository::delete_doc`] send it as
 ///   `If-Match`, so a write based on a stale copy fails with [`Error::PreconditionFailed`].
+/// - `#[cosmos(ttl)]` on at most one `Option<i32>` field stored as `ttl`: the document's own time
+///   to live in seconds (the container needs `#[cosmos(ttl = ...)]`).
+/// - `#[cosmos(exclude_from_index)]`: the field's property is left out of the index.
 ///
 /// [`KeyComponent`]: crate::key::KeyComponent
 /// [`Repository::replace`]: crate::Repository::replace
@@ -98,6 +115,10 @@ pub trait CosmosDocument: Serialize + DeserializeOwned {
     /// The typed field paths of this document.
     const FIELDS: Self::Fields;
 
+    /// What the type says about its container: discriminator, time to live, indexes, unique
+    /// keys. Nothing by default.
+    const MODEL: ContainerModel = ContainerModel::NONE;
+
     /// The document's id.
     fn id(&self) -> &str;
 
@@ -123,5 +144,17 @@ pub trait DocumentId {
 impl<T: AsRef<str> + ?Sized> DocumentId for T {
     fn as_id(&self) -> &str {
         self.as_ref()
+    }
+}
+
+impl ContainerSpec {
+    /// The container of document type `T`, as `T` declares it.
+    pub fn of<T: CosmosDocument>() -> ContainerSpec {
+        ContainerSpec {
+            name: T::CONTAINER,
+            partition_key_paths: T::PARTITION_KEY_PATHS,
+            model: T::MODEL,
+            document: std::any::type_name::<T>(),
+        }
     }
 }

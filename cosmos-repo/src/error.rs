@@ -41,6 +41,21 @@ pub enum Error {
         id: String,
     },
 
+    /// Another document of the partition has the same values of a unique key (HTTP 409).
+    #[error(
+        "document `{id}` in container `{container}` has the same values of unique key {paths:?} as another document under partition key {partition_key}; change them, or remove the unique key from the model"
+    )]
+    UniqueKeyViolation {
+        /// The container written to.
+        container: String,
+        /// The document's partition key.
+        partition_key: PartitionKey,
+        /// The document's id.
+        id: String,
+        /// The unique key's paths.
+        paths: Vec<String>,
+    },
+
     /// The document changed since the etag sent as `If-Match` was read (HTTP 412).
     #[error(
         "document `{id}` in container `{container}` has changed since it was read (etag mismatch); read it again and reapply the change, or use `update`, which does both"
@@ -120,16 +135,30 @@ pub enum Error {
 
     /// A document type's container does not exist in the database.
     #[error(
-        "container `{container}` does not exist in database `{database}`; create it with the model's partition key (`az cosmosdb sql container create --account-name <account> --resource-group <resource-group> --database-name {database} --name {container} --partition-key-path <path>`), or on an emulator call `Cosmos::ensure_container`"
+        "container `{container}` does not exist in database `{database}`; create it with the model's definition: `{create}` (on an emulator, `Cosmos::ensure_container` does it)"
     )]
     ContainerNotFound {
         /// The database searched.
         database: String,
         /// The container name.
         container: String,
+        /// The `az cosmosdb sql container create` command that creates it as the model says.
+        create: String,
         /// The service's error.
         #[source]
         source: BoxError,
+    },
+
+    /// A container differs from the model of the document types stored in it.
+    #[error(
+        "container `{container}` differs from the model: {}",
+        mismatches.join("; ")
+    )]
+    ContainerMismatch {
+        /// The container checked.
+        container: String,
+        /// Each difference, with what to do about it.
+        mismatches: Vec<String>,
     },
 
     /// The configuration is missing or wrong; the message names the setting and a valid value.
@@ -198,7 +227,7 @@ impl Error {
             Error::NotFound { .. }
             | Error::DatabaseNotFound { .. }
             | Error::ContainerNotFound { .. } => 404,
-            Error::AlreadyExists { .. } => 409,
+            Error::AlreadyExists { .. } | Error::UniqueKeyViolation { .. } => 409,
             Error::PreconditionFailed { .. } | Error::UpdateConflict { .. } => 412,
             Error::Throttled { .. } => 429,
             Error::Unauthorized { .. } => 401,
@@ -206,6 +235,7 @@ impl Error {
             Error::BadRequest { .. } => 400,
             Error::BatchFailed { status, .. } => *status,
             Error::Config { .. }
+            | Error::ContainerMismatch { .. }
             | Error::Serialization { .. }
             | Error::Unsupported { .. }
             | Error::Transport { .. } => 0,

@@ -86,6 +86,7 @@ mod identity;
 pub mod key;
 mod limits;
 mod memory;
+pub mod model;
 pub mod prelude;
 pub mod query;
 mod repository;

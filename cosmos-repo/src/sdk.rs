@@ -1,7 +1,6 @@
 //! Real Cosmos DB through `azure_data_cosmos`: the [`Cosmos`] handle and the SDK store. This is
 //! the only module that calls the SDK, whose API changed in every 0.x release.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::num::NonZeroU32;
@@ -13,8 +12,7 @@ use azure_core::http::StatusCode;
 use azure_data_cosmos::clients::{ContainerClient, DatabaseClient};
 use azure_data_cosmos::feed::ContinuationToken;
 use azure_data_cosmos::models::{
-    ContainerProperties, CosmosNumber, PartitionKeyDefinition, PatchInstructions, PatchOperation,
-    TransactionalBatch,
+    ContainerProperties, CosmosNumber, PatchInstructions, PatchOperation, TransactionalBatch,
 };
 use azure_data_cosmos::options::{
     BatchDeleteOptions, BatchReadOptions, BatchReplaceOptions, BatchUpsertOptions,
@@ -37,10 +35,11 @@ use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::identity::{Authenticator, CachedCredential, Credential, TOKEN_ACQUISITION_FAILED};
 use crate::key::{PartitionKey, PartitionKeyValue};
+use crate::model::{self, ContainerSpec, Discriminator};
 use crate::repository::Repository;
 use crate::response::{Page, Response};
 use crate::seam::{
-    Action, Feed, ItemKey, ItemOperation, ItemResult, PatchOp, QueryText, Scope, Store,
+    Action, Container, Feed, ItemKey, ItemOperation, ItemResult, PatchOp, QueryText, Scope, Store,
     batch_failed,
 };
 use crate::sql;
@@ -124,52 +123,104 @@ impl Cosmos {
         &self.store.config
     }
 
-    /// Checks that `T`'s container exists and is partitioned by `T::PARTITION_KEY_PATHS`.
-    /// This is the start-up check for Microsoft Entra ID, under which data-plane roles cannot
-    /// create containers.
+    /// Checks that `T`'s container exists and matches `T`'s model: partition key paths, kind
+    /// and version, time to live, composite indexes, excluded paths and unique keys. Creates
+    /// nothing: this is the start-up check for Microsoft Entra ID, under which data-plane roles
+    /// cannot create containers. See [`verify_containers`](Cosmos::verify_containers) to check
+    /// every document type of a service in one call.
     ///
     /// # Errors
     ///
-    /// [`Error::DatabaseNotFound`] or [`Error::ContainerNotFound`] when one is missing,
-    /// [`Error::Config`] when the container's partition key differs from the model's, and the
-    /// auth errors of [`CosmosConfig::connect`].
+    /// [`Error::DatabaseNotFound`], or [`Error::ContainerNotFound`] with the
+    /// `az cosmosdb sql container create` command for the model; [`Error::ContainerMismatch`]
+    /// listing every difference and what to do about each; the auth errors of
+    /// [`CosmosConfig::connect`].
     pub async fn verify_container<T: CosmosDocument>(&self) -> Result<()> {
+        self.verify_containers(&[ContainerSpec::of::<T>()]).await
+    }
+
+    /// Checks the containers of several document types at once (types that share a container
+    /// are checked together): the start-up check of a whole service.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use cosmos_repo::prelude::*;
+    /// # use cosmos_repo::model::ContainerSpec;
+    /// # #[derive(Serialize, Deserialize, CosmosDocument)]
+    /// # struct Order { #[id] id: String, #[partition_key] customer: String }
+    /// # #[derive(Serialize, Deserialize, CosmosDocument)]
+    /// # struct Customer { #[id] id: String, #[partition_key] region: String }
+    /// # async fn run(cosmos: cosmos_repo::Cosmos) -> cosmos_repo::Result<()> {
+    /// cosmos
+    ///     .verify_containers(&[ContainerSpec::of::<Order>(), ContainerSpec::of::<Customer>()])
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`verify_container`](Cosmos::verify_container); the first missing container, or one
+    /// [`Error::ContainerMismatch`] per container.
+    pub async fn verify_containers(&self, specs: &[ContainerSpec]) -> Result<()> {
         self.store
             .database
             .read(None)
             .await
             .map_err(|e| self.store.error(e, Op::Metadata, None))?;
-        let name = self.container_name::<T>();
-        let properties = self
-            .store
-            .container(name)
-            .await?
-            .read(None)
-            .await
-            .and_then(|response| response.into_model())
-            .map_err(|e| self.store.error(e, Op::Metadata, None))?;
-        let paths: Vec<&str> = properties
-            .partition_key
-            .paths()
-            .iter()
-            .map(|p| p.as_ref())
-            .collect();
-        if paths != T::PARTITION_KEY_PATHS {
-            return Err(Error::Config {
-                message: format!(
-                    "container `{name}` is partitioned by {paths:?} but `{}` expects {:?}; point the model at another container with #[cosmos(container = \"...\")] or recreate the container with the model's partition key",
-                    std::any::type_name::<T>(),
-                    T::PARTITION_KEY_PATHS
-                ),
-            });
+        let mut mismatched: Vec<(String, Vec<String>)> = Vec::new();
+        for spec in specs {
+            let wants = self.definition(spec);
+            let name = wants["id"].as_str().unwrap_or_default().to_owned();
+            let properties = match self.store.container(&name).await {
+                Ok(client) => client
+                    .read(None)
+                    .await
+                    .and_then(|response| response.into_model())
+                    .map_err(|e| self.store.error(e, Op::Metadata, None))?,
+                Err(Error::ContainerNotFound { source, .. }) => {
+                    return Err(Error::ContainerNotFound {
+                        database: self.store.config.database().to_owned(),
+                        create: model::create_command(self.store.config.database(), &wants),
+                        container: name,
+                        source,
+                    });
+                }
+                Err(err) => return Err(err),
+            };
+            let has = serde_json::to_value(&properties).map_err(|source| Error::Serialization {
+                action: "serialize",
+                type_name: "ContainerProperties",
+                source,
+            })?;
+            let found = model::mismatches(&wants, &has);
+            if found.is_empty() {
+                continue;
+            }
+            let found = found
+                .into_iter()
+                .map(|mismatch| format!("{mismatch} (model of `{}`)", spec.document));
+            match mismatched
+                .iter_mut()
+                .find(|(container, _)| *container == name)
+            {
+                Some((_, all)) => all.extend(found),
+                None => mismatched.push((name, found.collect())),
+            }
         }
-        Ok(())
+        match mismatched.into_iter().next() {
+            None => Ok(()),
+            Some((container, mismatches)) => Err(Error::ContainerMismatch {
+                container,
+                mismatches,
+            }),
+        }
     }
 
-    /// Creates the database and `T`'s container (partitioned by `T::PARTITION_KEY_PATHS`) if
-    /// they do not exist. Meant for emulators and key auth: Entra ID data-plane roles cannot
-    /// create them (403, sub-status 5300); use [`verify_container`](Cosmos::verify_container)
-    /// there.
+    /// Creates the database and `T`'s container as `T`'s model defines it (partition key,
+    /// `MultiHash` version 2 for hierarchical keys, time to live, indexes, unique keys), if they
+    /// do not exist. Meant for emulators and key auth: Entra ID data-plane roles cannot create
+    /// them (403, sub-status 5300); use [`verify_container`](Cosmos::verify_container) there.
     ///
     /// # Errors
     ///
@@ -184,22 +235,28 @@ impl Cosmos {
         {
             return Err(store.error(e, Op::Create, None));
         }
-        let paths = T::PARTITION_KEY_PATHS
-            .iter()
-            .map(|p| Cow::Owned((*p).to_owned()))
-            .collect();
-        let properties = ContainerProperties::new(
-            self.container_name::<T>().to_owned(),
-            PartitionKeyDefinition::new(paths),
-        );
+        let definition = self.container_definition::<T>();
+        let properties: ContainerProperties =
+            serde_json::from_value(definition).map_err(|source| Error::Serialization {
+                action: "deserialize",
+                type_name: "ContainerProperties",
+                source,
+            })?;
         match store.database.create_container(properties, None).await {
             Err(e) if !e.status().is_conflict() => Err(store.error(e, Op::Create, None)),
             _ => Ok(()),
         }
     }
 
-    fn container_name<T: CosmosDocument>(&self) -> &str {
-        self.store.config.container().unwrap_or(T::CONTAINER)
+    /// `T`'s container as its model defines it, in the shape ARM and Bicep take (see
+    /// [`model::container_definition`]), named as this connection names it.
+    pub fn container_definition<T: CosmosDocument>(&self) -> serde_json::Value {
+        self.definition(&ContainerSpec::of::<T>())
+    }
+
+    fn definition(&self, spec: &ContainerSpec) -> serde_json::Value {
+        let name = self.store.config.container().unwrap_or(spec.name);
+        model::container_definition(name, spec.partition_key_paths, &spec.model)
     }
 }
 
@@ -306,6 +363,10 @@ impl CosmosStore {
                     Error::ContainerNotFound {
                         database: self.config.database().to_owned(),
                         container: name.to_owned(),
+                        create: format!(
+                            "az cosmosdb sql container create --account-name <account> --resource-group <resource-group> --database-name {} --name {name} --partition-key-path <path>",
+                            self.config.database()
+                        ),
                         source: Box::new(e),
                     }
                 } else {
@@ -392,6 +453,41 @@ fn sdk_query(sql: SqlQuery) -> Result<azure_data_cosmos::Query> {
         .map_err(|e| Error::BadRequest {
             message: format!("a query parameter could not be sent: {e}"),
         })
+}
+
+/// Whether the JSON object `body` holds `discriminator` (its property with its value), read
+/// without parsing the rest of the document.
+fn holds(body: &[u8], discriminator: &Discriminator) -> bool {
+    struct Seek<'p>(&'p str);
+
+    impl<'de> serde::de::Visitor<'de> for Seek<'_> {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut map: M,
+        ) -> std::result::Result<Self::Value, M::Error> {
+            let mut found = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == self.0 {
+                    found = map.next_value::<Option<String>>().ok().flatten();
+                } else {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    serde::Deserializer::deserialize_map(&mut reader, Seek(discriminator.property))
+        .ok()
+        .flatten()
+        .is_some_and(|value| value == discriminator.value)
 }
 
 /// The metadata of an SDK response.
@@ -520,15 +616,15 @@ fn operation_error(
     }
 }
 
-#[async_trait]
-impl Store for CosmosStore {
-    async fn execute(
+impl CosmosStore {
+    /// Sends one operation as it is.
+    async fn send(
         &self,
-        container: &str,
+        container: Container<'_>,
         partition_key: &PartitionKey,
         operation: ItemOperation<'_>,
     ) -> Result<ItemResult> {
-        let client = self.container(container).await?;
+        let client = self.container(container.name).await?;
         let pk = sdk_key(partition_key)?;
         let id = operation.id;
         let write_options = || {
@@ -559,21 +655,93 @@ impl Store for CosmosStore {
                 )
             }
         };
-        let key = ItemKey {
-            container,
-            partition_key,
-            id,
-        };
+        let key = container.key(partition_key, id);
         item_result(result.map_err(|e| self.error(e, op, Some(key)))?)
+    }
+
+    /// Sends an operation on a document of a type that shares its container. Cosmos DB cannot
+    /// make a replace, delete or patch conditional on a property, so those read the document
+    /// first, answer 404 if it is another type's, and write under the etag read (starting
+    /// again if another writer got in between, unless the caller gave an etag).
+    async fn send_typed(
+        &self,
+        container: Container<'_>,
+        partition_key: &PartitionKey,
+        operation: ItemOperation<'_>,
+        discriminator: Discriminator,
+    ) -> Result<ItemResult> {
+        const ATTEMPTS: u32 = 5;
+        let key = container.key(partition_key, operation.id);
+        let of_type = |result: &ItemResult| {
+            result
+                .value
+                .as_ref()
+                .is_none_or(|body| holds(body, &discriminator))
+        };
+        let read = ItemOperation {
+            id: operation.id,
+            action: Action::Read,
+            if_match: None,
+        };
+        if matches!(operation.action, Action::Read) {
+            let found = self.send(container, partition_key, read).await?;
+            return if of_type(&found) {
+                Ok(found)
+            } else {
+                Err(key.not_found())
+            };
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let found = self.send(container, partition_key, read).await?;
+            if !of_type(&found) {
+                return Err(key.not_found());
+            }
+            let guarded = ItemOperation {
+                if_match: operation.if_match.or(found.etag.as_ref()),
+                ..operation
+            };
+            match self.send(container, partition_key, guarded).await {
+                Ok(mut written) => {
+                    written.request_charge += found.request_charge;
+                    return Ok(written);
+                }
+                Err(Error::PreconditionFailed { .. })
+                    if operation.if_match.is_none() && attempt < ATTEMPTS => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for CosmosStore {
+    async fn execute(
+        &self,
+        container: Container<'_>,
+        partition_key: &PartitionKey,
+        operation: ItemOperation<'_>,
+    ) -> Result<ItemResult> {
+        match (container.model.discriminator, operation.action) {
+            (
+                Some(discriminator),
+                Action::Read | Action::Replace(_) | Action::Delete | Action::Patch(_),
+            ) => {
+                self.send_typed(container, partition_key, operation, discriminator)
+                    .await
+            }
+            _ => self.send(container, partition_key, operation).await,
+        }
     }
 
     async fn execute_batch(
         &self,
-        container: &str,
+        container: Container<'_>,
         partition_key: &PartitionKey,
         operations: &[ItemOperation<'_>],
     ) -> Result<Response<Vec<ItemResult>>> {
-        let client = self.container(container).await?;
+        let client = self.container(container.name).await?;
         let batch = transactional_batch(sdk_key(partition_key)?, operations)?;
         let response = client
             .execute_transactional_batch(batch, None)
@@ -600,11 +768,7 @@ impl Store for CosmosStore {
                     .into(),
                 });
             };
-            let key = ItemKey {
-                container,
-                partition_key,
-                id: operation.id,
-            };
+            let key = container.key(partition_key, operation.id);
             let cause = operation_error(
                 key,
                 failed.status_code(),
@@ -642,7 +806,7 @@ impl Store for CosmosStore {
             QueryText::Typed(spec) => sql::render(&feed, spec),
             QueryText::Sql(sql) => sql.clone(),
         };
-        let container = self.container(feed.container).await?;
+        let container = self.container(feed.container.name).await?;
         let mut options = QueryOptions::default().with_max_item_count(MaxItemCountHint::Limit(
             NonZeroU32::new(page_size).unwrap_or(NonZeroU32::MIN),
         ));
@@ -681,7 +845,7 @@ impl Store for CosmosStore {
     }
 
     async fn count(&self, feed: Feed<'_>, filter: Option<&Expr>) -> Result<Response<u64>> {
-        let container = self.container(feed.container).await?;
+        let container = self.container(feed.container.name).await?;
         // Summing the pages of COUNT(1) is right whether the SDK aggregated across partition
         // ranges (one page) or passed their partial counts through. Where it cannot plan the
         // aggregate at all (SDK 1.0: 20302 across partitions or with some filters, 20113),

@@ -16,7 +16,28 @@ use crate::ast::{Expr, Path, Select, SqlQuery};
 use crate::concurrency::Etag;
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
+use crate::model::ContainerModel;
 use crate::response::{Page, Response};
+
+/// A container as a repository knows it: its name, and what its document type says about it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Container<'a> {
+    pub name: &'a str,
+    /// The partition key paths, e.g. `["/customerId"]`.
+    pub partition_key_paths: &'static [&'static str],
+    pub model: ContainerModel,
+}
+
+impl<'a> Container<'a> {
+    /// Where document `id` under `partition_key` is in this container.
+    pub fn key(&self, partition_key: &'a PartitionKey, id: &'a str) -> ItemKey<'a> {
+        ItemKey {
+            container: self.name,
+            partition_key,
+            id,
+        }
+    }
+}
 
 /// Where one document is, or is to be.
 #[derive(Clone, Copy, Debug)]
@@ -138,19 +159,18 @@ pub(crate) enum QueryText<'a> {
 /// The documents a query reads: a container, and one partition or all.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Feed<'a> {
-    pub container: &'a str,
-    /// The container's partition key paths, e.g. `["/customerId"]`.
-    pub partition_key_paths: &'static [&'static str],
+    pub container: Container<'a>,
     pub scope: Scope<'a>,
 }
 
 /// A place documents are stored.
 #[async_trait]
 pub(crate) trait Store: Send + Sync + fmt::Debug {
-    /// Executes one operation on a document of `container` under `partition_key`.
+    /// Executes one operation on a document of `container` under `partition_key`. When the
+    /// container's model has a discriminator, a document of another type counts as missing.
     async fn execute(
         &self,
-        container: &str,
+        container: Container<'_>,
         partition_key: &PartitionKey,
         operation: ItemOperation<'_>,
     ) -> Result<ItemResult>;
@@ -159,7 +179,7 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// [`Error::BatchFailed`] naming the first that failed, with nothing applied.
     async fn execute_batch(
         &self,
-        container: &str,
+        container: Container<'_>,
         partition_key: &PartitionKey,
         operations: &[ItemOperation<'_>],
     ) -> Result<Response<Vec<ItemResult>>>;

@@ -75,7 +75,7 @@ fn where_clause(feed: &Feed<'_>, filter: Option<&Expr>, sql: &mut SqlQuery) {
             Value::Array(values) => values,
             other => vec![other],
         };
-        for (key_path, value) in feed.partition_key_paths.iter().zip(values) {
+        for (key_path, value) in feed.container.partition_key_paths.iter().zip(values) {
             and(sql);
             path(&Path::parse(key_path), &mut sql.text);
             sql.text.push_str(" = ");

@@ -12,6 +12,10 @@
 // 4. Documents are told apart by the first partition key path only, and a key of 0, false or ""
 //    is taken for the id; hierarchical keys then collide. The launcher keys documents by the
 //    JSON array of every path's value, as the SDK sends it in x-ms-documentdb-partitionkey.
+// 6. A replace or upsert that breaks a unique key fails with 500 "Resource with specified ...
+//    already exists"; Cosmos DB answers 409 Conflict. The launcher answers 409.
+// 7. A composite index serves ORDER BY only in its own directions; Cosmos DB also serves the
+//    exact reverse. The launcher gives each new container the reverse of each composite index.
 // 5. Transactional batches: the server wants the partition key on each operation (the SDK sends
 //    it once, in the header), applies the operations before a failed one, and answers 200. The
 //    launcher gives each operation the header's key, undoes a failed batch and answers 207, as
@@ -59,6 +63,10 @@ const NOT_FOUND = JSON.stringify({
 // Rewrites a finished JSON response body before it is sent.
 function rewriteBody(req, res, body) {
   const isDocument = /\/docs\/[^/]+\/?$/.test(req.url);
+  if (res.statusCode === 500 && /Resource with specified .* already exists/.test(body)) {
+    res.statusCode = 409;
+    return JSON.stringify({ code: "Conflict", message: JSON.parse(body).message });
+  }
   if (isDocument && res.statusCode === 500 && body.includes("Cannot read properties of undefined")) {
     res.statusCode = 404;
     return NOT_FOUND;
@@ -96,11 +104,17 @@ function keyDocumentsByFullPartitionKey() {
   };
 }
 
-// Fix 5: batches that carry the key per operation and apply all of their operations or none.
-function atomicBatches() {
+// Fixes 5 and 7, on the parsed request bodies: batches that carry the key per operation and apply
+// all of their operations or none, and containers whose composite indexes also serve in reverse.
+function fixRequestBodies() {
   const parsed = new WeakMap();
   const readJson = json.default;
-  json.default = req => (parsed.has(req) ? Promise.resolve(parsed.get(req)) : readJson(req));
+  json.default = async req => {
+    if (parsed.has(req)) return parsed.get(req);
+    const body = await readJson(req);
+    if (req.method === "POST" && /^\/dbs\/[^/]+\/colls\/?$/.test(req.url)) servedInReverse(body);
+    return body;
+  };
   const route = routes.default;
   routes.default = req => {
     const found = route(req);
@@ -129,6 +143,22 @@ function atomicBatches() {
       res.statusCode = 207;
     }
     return results;
+  }
+}
+
+// Fix 7: each composite index of a new container, and its reverse.
+function servedInReverse(container) {
+  const policy = container && container.indexingPolicy;
+  const indexes = (policy && policy.compositeIndexes) || [];
+  const flip = order => (order === "descending" ? "ascending" : "descending");
+  const key = index => JSON.stringify(index);
+  const known = new Set(indexes.map(key));
+  for (const index of [...indexes]) {
+    const reverse = index.map(path => ({ ...path, order: flip(path.order || "ascending") }));
+    if (!known.has(key(reverse))) {
+      known.add(key(reverse));
+      indexes.push(reverse);
+    }
   }
 }
 
@@ -164,7 +194,7 @@ function fix(req, res) {
 function main() {
   const args = parseArgs(process.argv.slice(2));
   keyDocumentsByFullPartitionKey();
-  atomicBatches();
+  fixRequestBodies();
   quietMissingDocumentErrors();
   const server = createHttpsServer({ keepAlive: true });
   const handlers = server.listeners("request");

@@ -105,7 +105,7 @@ pub struct Reading {
 
 /// A product, for queries: every kind of field the query builder handles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
-#[cosmos(container = "products")]
+#[cosmos(container = "products", composite_index(price, id desc))]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
     #[id]
@@ -153,6 +153,54 @@ pub struct Tally {
     pub payload: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+}
+
+/// An order in the shared `app` container, told apart from customers by `"type": "order"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "app", type = "order")]
+pub struct AppOrder {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub tenant: String,
+    pub total: f64,
+}
+
+/// A customer in the shared `app` container (`"type": "customer"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "app", type = "customer")]
+pub struct AppCustomer {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub tenant: String,
+    pub name: String,
+}
+
+/// A team member whose email is unique within the team.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "members", unique_key(email))]
+pub struct Member {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub team: String,
+    pub email: String,
+}
+
+/// A login token that expires: after an hour by default, or after its own `ttl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "tokens", ttl = 3600)]
+pub struct Token {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub user: String,
+    #[cosmos(ttl)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i32>,
+    #[cosmos(exclude_from_index)]
+    pub claims: serde_json::Value,
 }
 
 /// An address embedded in shipments.
@@ -252,6 +300,9 @@ macro_rules! conformance_suite {
             a_batch_holds_documents_of_several_types,
             bulk_reports_every_outcome_in_input_order,
             try_update_writes_nothing_when_the_change_refuses,
+            types_sharing_a_container_see_only_their_own,
+            unique_keys_refuse_a_second_document_with_the_same_values,
+            sorting_by_several_fields_needs_a_composite_index,
         );
     };
     (@tests $attrs:tt $backend:expr; $($scenario:ident,)*) => {

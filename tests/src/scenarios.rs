@@ -8,7 +8,8 @@ use cosmos_repo::query::{Query, Scoped};
 use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::{
-    Address, Backend, Blob, Counter, Geo, Order, Product, Reading, Session, Shipment, Tally,
+    Address, AppCustomer, AppOrder, Backend, Blob, Counter, Geo, Member, Order, Product, Reading,
+    Session, Shipment, Tally,
 };
 
 pub async fn create_then_read_returns_the_stored_document(backend: &impl Backend) {
@@ -1633,4 +1634,152 @@ pub async fn try_update_writes_nothing_when_the_change_refuses(backend: &impl Ba
     assert_eq!(stored.total, 6.0);
     assert_eq!(stored.etag, taken.etag, "a refused change writes nothing");
     assert_ne!(stored.etag, created.etag);
+}
+
+pub async fn types_sharing_a_container_see_only_their_own(backend: &impl Backend) {
+    let orders = backend.repository::<AppOrder>();
+    let customers = backend.repository::<AppCustomer>();
+    let order = AppOrder {
+        id: "o-1".into(),
+        tenant: "t".into(),
+        total: 5.0,
+    };
+    let customer = AppCustomer {
+        id: "c-1".into(),
+        tenant: "t".into(),
+        name: "Ada".into(),
+    };
+    orders.create(&order).await.unwrap();
+    customers.create(&customer).await.unwrap();
+
+    let stored: Vec<serde_json::Value> = orders
+        .query()
+        .partition("t")
+        .select_as()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0]["type"], "order", "the discriminator is stored");
+    let listed = customers.query().partition("t").all().await.unwrap();
+    assert_eq!(listed, std::slice::from_ref(&customer));
+    assert_eq!(orders.query().cross_partition().count().await.unwrap(), 1);
+
+    // Another type's document is not there for this type: read, find, replace, delete, patch.
+    assert!(customers.read("t", "o-1").await.unwrap_err().is_not_found());
+    assert!(customers.find("t", "o-1").await.unwrap().is_none());
+    let impostor = AppCustomer {
+        id: "o-1".into(),
+        tenant: "t".into(),
+        name: "Eve".into(),
+    };
+    assert!(
+        customers
+            .replace(&impostor)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(
+        customers
+            .delete("t", "o-1")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    let err = customers
+        .patch("t", "o-1")
+        .set(AppCustomer::FIELDS.name, "Eve")
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    assert_eq!(orders.read("t", "o-1").await.unwrap(), order, "untouched");
+
+    // Both types go into one batch, each with its own discriminator.
+    let second = AppOrder {
+        id: "o-2".into(),
+        ..order.clone()
+    };
+    let newcomer = AppCustomer {
+        id: "c-2".into(),
+        ..customer.clone()
+    };
+    orders
+        .batch("t")
+        .create(&second)
+        .create(&newcomer)
+        .await
+        .unwrap();
+    assert_eq!(orders.query().partition("t").count().await.unwrap(), 2);
+    assert_eq!(customers.read("t", "c-2").await.unwrap(), newcomer);
+}
+
+pub async fn unique_keys_refuse_a_second_document_with_the_same_values(backend: &impl Backend) {
+    let members = backend.repository::<Member>();
+    let member = |id: &str, team: &str, email: &str| Member {
+        id: id.into(),
+        team: team.into(),
+        email: email.into(),
+    };
+    members.create(&member("m1", "red", "ann@x")).await.unwrap();
+    let err = members
+        .create(&member("m2", "red", "ann@x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 409, "{err:?}");
+    members
+        .create(&member("m2", "blue", "ann@x"))
+        .await
+        .expect("unique keys hold within a partition only");
+    members.create(&member("m3", "red", "bob@x")).await.unwrap();
+    let err = members
+        .upsert(&member("m3", "red", "ann@x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 409, "{err:?}");
+    members
+        .upsert(&member("m1", "red", "ann@x"))
+        .await
+        .expect("a document keeps its own values");
+    assert_eq!(members.read("red", "m3").await.unwrap().email, "bob@x");
+}
+
+pub async fn sorting_by_several_fields_needs_a_composite_index(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    // Product declares composite_index(price, id desc); it serves that order and its reverse.
+    let served: Vec<String> = products
+        .query()
+        .cross_partition()
+        .order_by(f.price.asc())
+        .order_by(f.id.desc())
+        .select(f.id)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(served, ["p7", "p8", "p1", "p5", "p3", "p4", "p2", "p6"]);
+    let reversed: Vec<String> = products
+        .query()
+        .cross_partition()
+        .order_by(f.price.desc())
+        .order_by(f.id.asc())
+        .select(f.id)
+        .all()
+        .await
+        .unwrap();
+    let mut expected = served.clone();
+    expected.reverse();
+    assert_eq!(reversed, expected);
+    let err = products
+        .query()
+        .cross_partition()
+        .order_by(f.stock.asc())
+        .order_by(f.name.asc())
+        .all()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadRequest { message } if message.contains("composite index")),
+        "{err:?}"
+    );
 }

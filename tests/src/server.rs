@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use cosmos_repo::{Cosmos, CosmosConfig, CosmosConfigBuilder, Credential, EMULATOR_KEY};
 
-use crate::{Blob, Counter, Order, Product, Reading, Session, Shipment};
+use crate::{AppOrder, Blob, Counter, Member, Order, Product, Reading, Session, Shipment, Token};
 
 /// The local server's endpoint: `COSMOS_TEST_ENDPOINT` when the test script started one, else a
 /// server this process starts once (it stops when the process exits).
@@ -102,5 +102,8 @@ pub async fn fresh_database(endpoint: &str) -> Cosmos {
     cosmos.ensure_container::<Product>().await.unwrap();
     cosmos.ensure_container::<Shipment>().await.unwrap();
     cosmos.ensure_container::<Blob>().await.unwrap();
+    cosmos.ensure_container::<AppOrder>().await.unwrap();
+    cosmos.ensure_container::<Member>().await.unwrap();
+    cosmos.ensure_container::<Token>().await.unwrap();
     cosmos
 }

@@ -106,24 +106,6 @@ async fn cosmos_container_overrides_every_type() {
 use cosmos_repo_tests::Product;
 use cosmos_repo_tests::scenarios::seed_products;
 
-/// Like Cosmos DB, the server wants a composite index for ORDER BY on several properties.
-#[tokio::test]
-async fn sorting_by_two_fields_needs_a_composite_index_as_in_cosmos_db() {
-    let products = seed_products(&local_database().await).await;
-    let err = products
-        .query()
-        .cross_partition()
-        .order_by(Product::FIELDS.price.desc())
-        .order_by(Product::FIELDS.id.asc())
-        .all()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::BadRequest { message } if message.contains("composite index")),
-        "{err:?}"
-    );
-}
-
 /// OFFSET ... LIMIT does not parse on the server; Cosmos DB runs it.
 #[tokio::test]
 async fn server_rejects_offset() {
@@ -226,4 +208,23 @@ async fn server_returns_negative_zero_as_zero() {
         kept.as_f64(),
         "equal as numbers, as Cosmos DB compares them"
     );
+}
+
+/// The containers `ensure_container` creates from the models pass `verify_container`.
+#[tokio::test]
+async fn containers_created_from_models_verify() {
+    use cosmos_repo::model::ContainerSpec;
+    use cosmos_repo_tests::{AppCustomer, AppOrder, Member, Token};
+    let cosmos = local_database().await;
+    cosmos
+        .verify_containers(&[
+            ContainerSpec::of::<Order>(),
+            ContainerSpec::of::<Product>(),
+            ContainerSpec::of::<AppOrder>(),
+            ContainerSpec::of::<AppCustomer>(),
+            ContainerSpec::of::<Member>(),
+            ContainerSpec::of::<Token>(),
+        ])
+        .await
+        .unwrap();
 }

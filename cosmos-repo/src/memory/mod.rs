@@ -19,10 +19,11 @@ use crate::concurrency::{Etag, yield_now};
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
 use crate::limits;
+use crate::model::{ContainerModel, Discriminator};
 use crate::response::{Page, Response};
 use crate::seam::{
-    Action, Feed, ItemKey, ItemOperation, ItemResult, QuerySpec, QueryText, Scope, Store,
-    batch_failed,
+    Action, Container, Feed, ItemKey, ItemOperation, ItemResult, QuerySpec, QueryText, Scope,
+    Store, batch_failed,
 };
 
 /// The embedded store: documents kept in memory with Cosmos DB's semantics for point operations.
@@ -71,6 +72,13 @@ pub struct MemoryStore {
 /// Partition key (as JSON) -> id -> document, both ordered so queries can page by position.
 type Partitions = BTreeMap<String, BTreeMap<String, Stored>>;
 
+/// One container: its documents, and its default time to live as the model last declared it.
+#[derive(Debug, Default)]
+struct Collection {
+    partitions: Partitions,
+    default_ttl: Option<i32>,
+}
+
 /// What an operation does to its document.
 enum Effect {
     /// Leaves it as it is (a read), answering its bytes and etag.
@@ -92,14 +100,37 @@ impl Stored {
     fn etag(&self) -> Option<&str> {
         self.json.get("_etag").and_then(Value::as_str)
     }
+
+    /// Whether the document's time to live has run out at `now` (Unix seconds): its own `ttl`
+    /// if it has one, else the container's default; neither counts while TTL is off.
+    fn expired(&self, default_ttl: Option<i32>, now: u64) -> bool {
+        let Some(default_ttl) = default_ttl else {
+            return false;
+        };
+        let ttl = self
+            .json
+            .get("ttl")
+            .and_then(Value::as_i64)
+            .unwrap_or(i64::from(default_ttl));
+        let written = self.json.get("_ts").and_then(Value::as_u64).unwrap_or(0);
+        ttl > 0 && written.saturating_add(ttl.unsigned_abs()) <= now
+    }
+
+    /// Whether the document is of the type `discriminator` names (any document, without one).
+    fn is_of(&self, discriminator: Option<&Discriminator>) -> bool {
+        discriminator
+            .is_none_or(|d| self.json.get(d.property).and_then(Value::as_str) == Some(d.value))
+    }
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// Container name -> its partitions.
-    containers: RwLock<HashMap<String, Partitions>>,
+    /// Container name -> its documents.
+    containers: RwLock<HashMap<String, Collection>>,
     /// Numbers every request; the source of etags, resource ids and activity ids.
     sequence: AtomicU64,
+    /// Seconds added to the system clock by [`MemoryStore::advance_time`].
+    clock_offset: AtomicU64,
 }
 
 impl MemoryStore {
@@ -111,7 +142,7 @@ impl MemoryStore {
     /// The documents, for reading. A poisoned lock is taken as is: writes change them only by
     /// inserts and removes (which a failed batch undoes before it returns), and nothing between
     /// those panics, so no panic leaves them half changed.
-    fn read_containers(&self) -> RwLockReadGuard<'_, HashMap<String, Partitions>> {
+    fn read_containers(&self) -> RwLockReadGuard<'_, HashMap<String, Collection>> {
         self.inner
             .containers
             .read()
@@ -119,11 +150,59 @@ impl MemoryStore {
     }
 
     /// The documents, for writing.
-    fn write_containers(&self) -> RwLockWriteGuard<'_, HashMap<String, Partitions>> {
+    fn write_containers(&self) -> RwLockWriteGuard<'_, HashMap<String, Collection>> {
         self.inner
             .containers
             .write()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Moves the store's clock forward by `by` (whole seconds, as Cosmos DB's `_ts`), so that
+    /// time to live can be tested without waiting: documents whose time ran out disappear from
+    /// reads and queries, and are freed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cosmos_repo::prelude::*;
+    /// use cosmos_repo::MemoryStore;
+    ///
+    /// #[derive(Serialize, Deserialize, CosmosDocument)]
+    /// #[cosmos(container = "sessions", ttl = 60)]
+    /// struct Session { #[id] id: String, #[partition_key] user: String }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> cosmos_repo::Result<()> {
+    /// let store = MemoryStore::new();
+    /// let sessions = store.repository::<Session>();
+    /// sessions.create(&Session { id: "s1".into(), user: "ann".into() }).await?;
+    /// store.advance_time(Duration::from_secs(59));
+    /// assert!(sessions.find("ann", "s1").await?.is_some());
+    /// store.advance_time(Duration::from_secs(1));
+    /// assert!(sessions.find("ann", "s1").await?.is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn advance_time(&self, by: std::time::Duration) {
+        self.inner
+            .clock_offset
+            .fetch_add(by.as_secs(), Ordering::Relaxed);
+        let now = self.now();
+        for collection in self.write_containers().values_mut() {
+            let ttl = collection.default_ttl;
+            for partition in collection.partitions.values_mut() {
+                partition.retain(|_, doc| !doc.expired(ttl, now));
+            }
+        }
+    }
+
+    /// The store's clock, in Unix seconds.
+    fn now(&self) -> u64 {
+        let system = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs());
+        system + self.inner.clock_offset.load(Ordering::Relaxed)
     }
 
     fn next(&self) -> u64 {
@@ -143,25 +222,31 @@ impl MemoryStore {
     /// reader sees a batch half applied.
     fn apply(
         &self,
-        container: &str,
+        container: Container<'_>,
         partition_key: &PartitionKey,
         operations: &[ItemOperation<'_>],
     ) -> std::result::Result<Vec<ItemResult>, (usize, Error)> {
+        let now = self.now();
         let mut containers = self.write_containers();
-        let partition = containers
-            .entry(container.to_owned())
-            .or_default()
+        let collection = containers.entry(container.name.to_owned()).or_default();
+        collection.default_ttl = container.model.default_ttl;
+        let ttl = collection.default_ttl;
+        let partition = collection
+            .partitions
             .entry(partition_key.to_string())
             .or_default();
+        if ttl.is_some() {
+            partition.retain(|_, doc| !doc.expired(ttl, now));
+        }
         let mut undo: Vec<(&str, Option<Stored>)> = Vec::new();
         let mut results = Vec::with_capacity(operations.len());
         for (index, operation) in operations.iter().enumerate() {
-            let key = ItemKey {
-                container,
-                partition_key,
-                id: operation.id,
-            };
-            let result = match self.apply_one(key, *operation, partition.get(operation.id)) {
+            let key = container.key(partition_key, operation.id);
+            let current = partition.get(operation.id);
+            let result = match self
+                .apply_one(container, key, *operation, current)
+                .and_then(|effect| unique(container, key, &effect, partition).map(|()| effect))
+            {
                 Ok(Effect::Keep(bytes, etag)) => self.response(Some(bytes), etag, 200),
                 Ok(Effect::Put(doc, status)) => {
                     let etag = doc.etag().map(Etag::new);
@@ -191,10 +276,17 @@ impl MemoryStore {
     /// What one operation does to the partition.
     fn apply_one(
         &self,
+        container: Container<'_>,
         key: ItemKey<'_>,
         operation: ItemOperation<'_>,
         current: Option<&Stored>,
     ) -> Result<Effect> {
+        // Another type's document is not there for this type, but for its id.
+        let discriminator = container.model.discriminator;
+        let current = match (operation.action, current) {
+            (Action::Create(_) | Action::Upsert(_), current) => current,
+            (_, current) => current.filter(|doc| doc.is_of(discriminator.as_ref())),
+        };
         if let (Some(expected), Some(current)) = (operation.if_match, current)
             && current.etag() != Some(expected.as_str())
         {
@@ -230,7 +322,7 @@ impl MemoryStore {
             .and_then(|doc| doc.json.get("_rid").cloned())
             .unwrap_or_else(|| Value::from(format!("{:016x}", self.next())));
         let etag = Etag::new(format!("\"00000000-0000-0000-0000-{:012x}\"", self.next()));
-        stamp(&mut body, key.container, rid, &etag);
+        stamp(&mut body, key.container, rid, &etag, self.now());
         let json = Value::Object(body);
         let bytes = serde_json::to_vec(&json).map_err(|source| Error::Serialization {
             action: "serialize",
@@ -247,7 +339,7 @@ impl MemoryStore {
 impl Store for MemoryStore {
     async fn execute(
         &self,
-        container: &str,
+        container: Container<'_>,
         partition_key: &PartitionKey,
         operation: ItemOperation<'_>,
     ) -> Result<ItemResult> {
@@ -260,7 +352,7 @@ impl Store for MemoryStore {
 
     async fn execute_batch(
         &self,
-        container: &str,
+        container: Container<'_>,
         partition_key: &PartitionKey,
         operations: &[ItemOperation<'_>],
     ) -> Result<Response<Vec<ItemResult>>> {
@@ -291,9 +383,16 @@ impl Store for MemoryStore {
             }
         };
         let cursor = continuation.map(Cursor::parse).transpose()?;
+        check_order_by(&feed.container.model, spec)?;
+        let now = self.now();
         let containers = self.read_containers();
-        let empty = Partitions::new();
-        let partitions = containers.get(feed.container).unwrap_or(&empty);
+        let empty = Collection::default();
+        let collection = containers.get(feed.container.name).unwrap_or(&empty);
+        let live = Live {
+            ttl: collection.default_ttl,
+            now,
+        };
+        let partitions = &collection.partitions;
         let matches = |doc: &Value| {
             spec.filter
                 .as_ref()
@@ -317,14 +416,14 @@ impl Store for MemoryStore {
             let after = cursor
                 .as_ref()
                 .map(|c| (c.partition_key.as_str(), c.id.as_str()));
-            let mut found = in_scope(partitions, feed.scope, after)
+            let mut found = in_scope(partitions, feed.scope, after, live)
                 .filter(|(_, _, doc)| matches(&doc.json))
                 .skip(if after.is_some() { 0 } else { offset(spec) });
             let rows: Vec<_> = found.by_ref().take(want).collect();
             let more = found.next().is_some();
             (rows, more)
         } else {
-            let mut sorted: Vec<_> = in_scope(partitions, feed.scope, None)
+            let mut sorted: Vec<_> = in_scope(partitions, feed.scope, None, live)
                 .filter(|(_, _, doc)| matches(&doc.json))
                 .map(|row| (sort_keys(row.2), row))
                 .collect();
@@ -390,9 +489,14 @@ impl Store for MemoryStore {
 
     async fn count(&self, feed: Feed<'_>, filter: Option<&Expr>) -> Result<Response<u64>> {
         yield_now().await;
+        let now = self.now();
         let containers = self.read_containers();
-        let count = containers.get(feed.container).map_or(0, |partitions| {
-            in_scope(partitions, feed.scope, None)
+        let count = containers.get(feed.container.name).map_or(0, |collection| {
+            let live = Live {
+                ttl: collection.default_ttl,
+                now,
+            };
+            in_scope(&collection.partitions, feed.scope, None, live)
                 .filter(|(_, _, doc)| filter.is_none_or(|f| eval(f, &doc.json) == Truth::True))
                 .count() as u64
         });
@@ -438,11 +542,19 @@ fn offset(spec: &QuerySpec) -> usize {
     spec.offset.map_or(0, |offset| offset as usize)
 }
 
-/// Every document of a container in scope, in (partition key, id) order, from `after` on.
+/// Which documents are still alive: those whose time to live has not run out at `now`.
+#[derive(Clone, Copy)]
+struct Live {
+    ttl: Option<i32>,
+    now: u64,
+}
+
+/// Every live document of a container in scope, in (partition key, id) order, from `after` on.
 fn in_scope<'a>(
     partitions: &'a Partitions,
     scope: Scope<'_>,
     after: Option<(&str, &str)>,
+    live: Live,
 ) -> impl Iterator<Item = (&'a String, &'a String, &'a Stored)> + 'a {
     let only = match scope {
         Scope::Partition(key) => Some(key.to_string()),
@@ -460,6 +572,89 @@ fn in_scope<'a>(
                 .as_ref()
                 .is_some_and(|(a, b)| (pk.as_str(), id.as_str()) <= (a.as_str(), b.as_str()))
         })
+        .filter(move |(_, _, doc)| !doc.expired(live.ttl, live.now))
+}
+
+/// Cosmos DB's unique keys: no two documents of a partition share the values of a key's paths
+/// (a missing property counts as a value of its own, as `null` does).
+fn unique(
+    container: Container<'_>,
+    key: ItemKey<'_>,
+    effect: &Effect,
+    partition: &BTreeMap<String, Stored>,
+) -> Result<()> {
+    let Effect::Put(doc, _) = effect else {
+        return Ok(());
+    };
+    for paths in container.model.unique_keys {
+        let values = |doc: &Stored| -> Vec<Option<Value>> {
+            paths
+                .iter()
+                .map(|path| {
+                    path.trim_start_matches('/')
+                        .split('/')
+                        .try_fold(&doc.json, |value, name| value.get(name))
+                        .cloned()
+                })
+                .collect()
+        };
+        let mine = values(doc);
+        if partition
+            .iter()
+            .any(|(id, other)| id != key.id && values(other) == mine)
+        {
+            return Err(Error::UniqueKeyViolation {
+                container: key.container.to_owned(),
+                partition_key: key.partition_key.clone(),
+                id: key.id.to_owned(),
+                paths: paths.iter().map(|path| (*path).to_owned()).collect(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Cosmos DB serves ORDER BY on several properties only from a composite index over them, in
+/// that order and with those directions (or all reversed), and refuses the query otherwise.
+fn check_order_by(model: &ContainerModel, spec: &QuerySpec) -> Result<()> {
+    if spec.order_by.len() < 2 {
+        return Ok(());
+    }
+    let wanted: Vec<(String, bool)> = spec
+        .order_by
+        .iter()
+        .map(|(path, descending)| (path.pointer(), *descending))
+        .collect();
+    let served = model.composite_indexes.iter().any(|index| {
+        index.len() == wanted.len()
+            && [false, true].into_iter().any(|reversed| {
+                index
+                    .iter()
+                    .zip(&wanted)
+                    .all(|(indexed, (path, descending))| {
+                        indexed.path == path && (indexed.descending != reversed) == *descending
+                    })
+            })
+    });
+    if served {
+        return Ok(());
+    }
+    let fields: Vec<String> = wanted
+        .iter()
+        .map(|(path, descending)| {
+            format!(
+                "{}{}",
+                path.trim_start_matches('/'),
+                if *descending { " desc" } else { "" }
+            )
+        })
+        .collect();
+    Err(Error::BadRequest {
+        message: format!(
+            "the order by query does not have a corresponding composite index that it can be served from (as Cosmos DB answers); declare it on the type: #[cosmos(composite_index({}))]",
+            fields.join(", ")
+        ),
+    })
 }
 
 /// What a query returns for `doc`: its bytes, or the selected values as JSON; `None` when a
@@ -486,10 +681,7 @@ fn parse(body: &str) -> Result<Value> {
 }
 
 /// Sets the system properties Cosmos DB maintains on every stored document.
-fn stamp(body: &mut Map<String, Value>, container: &str, rid: Value, etag: &Etag) {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
+fn stamp(body: &mut Map<String, Value>, container: &str, rid: Value, etag: &Etag, seconds: u64) {
     let self_link = format!(
         "colls/{container}/docs/{}/",
         rid.as_str().unwrap_or_default()

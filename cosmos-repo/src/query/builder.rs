@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::field::Field;
 use super::filter::{Filter, OrderBy};
 use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page, feed};
-use crate::ast::{Path, Select, SqlQuery};
+use crate::ast::{CmpOp, Expr, Path, Select, SqlQuery};
 use crate::document::CosmosDocument;
 use crate::error::Result;
 use crate::key::IntoPartitionKey;
@@ -177,6 +177,21 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
             limits::check_partition_key(key)?;
         }
         let filter = self.filter.as_ref().map(Filter::expr).transpose()?.cloned();
+        // A type that shares its container reads only its own documents.
+        let filter = match self.target.container.model.discriminator {
+            Some(discriminator) => {
+                let own = Expr::Compare(
+                    Path::root(discriminator.property),
+                    CmpOp::Eq,
+                    Value::from(discriminator.value),
+                );
+                Some(match filter {
+                    Some(filter) => Expr::And(Box::new(own), Box::new(filter)),
+                    None => own,
+                })
+            }
+            None => filter,
+        };
         Ok(QuerySpec {
             filter,
             order_by: self.order_by.clone(),
@@ -235,20 +250,20 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
     /// Every result, fetched page by page; `.with_meta()` adds the request charge summed over
     /// the pages.
     pub fn all(self) -> Fetch<'r, Vec<P>> {
-        let (container, run) = (self.target.container, self.run());
+        let (container, run) = (self.target.container.name, self.run());
         Fetch::new("query.all", container, async move { run?.all().await })
     }
 
     /// The first result, if any.
     pub fn first(self) -> Fetch<'r, Option<P>> {
-        let container = self.target.container;
+        let container = self.target.container.name;
         let run = self.limit(1).run();
         Fetch::new("query.first", container, async move { run?.first().await })
     }
 
     /// Whether any document matches.
     pub fn exists(self) -> Fetch<'r, bool> {
-        let container = self.target.container;
+        let container = self.target.container.name;
         let run = self.select_as::<Value>().limit(1).run();
         Fetch::new("query.exists", container, async move {
             let first = run?.first::<Value>().await?;
@@ -261,7 +276,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
     /// SDK cannot do in one query.
     pub fn count(self) -> Fetch<'r, u64> {
         let (target, spec, scope) = (self.target, self.spec(), self.scope.0);
-        Fetch::new("query.count", target.container, async move {
+        Fetch::new("query.count", target.container.name, async move {
             let filter = spec?.filter;
             target
                 .store

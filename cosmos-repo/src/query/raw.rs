@@ -144,7 +144,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> RawQuery<'r, T, Sco
     /// the pages.
     pub fn all(&self) -> Fetch<'r, Vec<P>> {
         let run = self.run();
-        Fetch::new("raw_query.all", self.target.container, async move {
+        Fetch::new("raw_query.all", self.target.container.name, async move {
             run?.all().await
         })
     }

@@ -13,7 +13,7 @@ use crate::ast::SqlQuery;
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
 use crate::response::{Page, Response};
-use crate::seam::{Feed, QuerySpec, QueryText, Scope, Store};
+use crate::seam::{Container, Feed, QuerySpec, QueryText, Scope, Store};
 use crate::sql;
 use crate::trace::traced;
 
@@ -31,8 +31,7 @@ pub struct Scoped(pub(crate) Option<PartitionKey>);
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Target<'r> {
     pub store: &'r dyn Store,
-    pub container: &'r str,
-    pub partition_key_paths: &'static [&'static str],
+    pub container: Container<'r>,
 }
 
 /// What a query says, owned.
@@ -57,7 +56,6 @@ const DEFAULT_PAGE_SIZE: u32 = 1000;
 pub(crate) fn feed<'a>(target: Target<'a>, scope: &'a Option<PartitionKey>) -> Feed<'a> {
     Feed {
         container: target.container,
-        partition_key_paths: target.partition_key_paths,
         scope: match scope {
             Some(key) => Scope::Partition(key),
             None => Scope::CrossPartition,
@@ -74,7 +72,7 @@ impl Run<'_> {
         continuation: Option<&str>,
     ) -> Result<Page<Bytes>> {
         let page = self.fetch(page_size, continuation);
-        traced("query.page", self.target.container, None, page).await
+        traced("query.page", self.target.container.name, None, page).await
     }
 
     async fn fetch(&self, page_size: u32, continuation: Option<&str>) -> Result<Page<Bytes>> {
@@ -83,11 +81,11 @@ impl Run<'_> {
         let (text, binding) = match &self.text {
             Text::Typed(spec) => (
                 QueryText::Typed(spec),
-                Binding::of(feed.container, feed.scope, &sql::render(&feed, spec)),
+                Binding::of(feed.container.name, feed.scope, &sql::render(&feed, spec)),
             ),
             Text::Sql(sql) => (
                 QueryText::Sql(sql),
-                Binding::of(feed.container, feed.scope, sql),
+                Binding::of(feed.container.name, feed.scope, sql),
             ),
         };
         let store_token = binding.open(continuation)?;

@@ -172,7 +172,7 @@ impl<'a, T: CosmosDocument> Batch<'a, T> {
             let operations = checked(&planned, &self.partition_key)?;
             let response = repo
                 .store
-                .execute_batch(&repo.container, &self.partition_key, &operations)
+                .execute_batch(repo.seam_container(), &self.partition_key, &operations)
                 .await?;
             Ok(response.map(|results| results.into_iter().map(BatchResult::from).collect()))
         };

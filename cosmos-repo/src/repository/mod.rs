@@ -13,6 +13,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 pub use self::batch::{Batch, BatchResponse, BatchResult};
@@ -27,7 +28,7 @@ use crate::limits;
 use crate::memory::MemoryStore;
 use crate::query::{Query, RawQuery, Target};
 use crate::response::Response;
-use crate::seam::{Action, ItemOperation, ItemResult, Store};
+use crate::seam::{Action, Container, ItemOperation, ItemResult, Store};
 use crate::trace::traced;
 
 /// Typed access to the documents of type `T` in one container.
@@ -140,8 +141,16 @@ impl<T: CosmosDocument> Repository<T> {
     fn target(&self) -> Target<'_> {
         Target {
             store: self.store.as_ref(),
-            container: &self.container,
+            container: self.seam_container(),
+        }
+    }
+
+    /// The container as the store sees it.
+    fn seam_container(&self) -> Container<'_> {
+        Container {
+            name: &self.container,
             partition_key_paths: T::PARTITION_KEY_PATHS,
+            model: T::MODEL,
         }
     }
 
@@ -374,7 +383,7 @@ impl<T: CosmosDocument> Repository<T> {
     ) -> Result<ItemResult> {
         Self::check_key(partition_key, operation.id)?;
         self.store
-            .execute(&self.container, partition_key, operation)
+            .execute(self.seam_container(), partition_key, operation)
             .await
     }
 
@@ -399,8 +408,29 @@ impl<T: CosmosDocument> Repository<T> {
 
 /// Serializes a document for a store, refusing what Cosmos DB cannot hold exactly (see
 /// [`limits::to_document`]) before anything is sent, so that no write fails after storing.
+/// A document of a type that shares its container also carries its discriminator.
 fn encode<T: CosmosDocument>(doc: &T, partition_key: &PartitionKey) -> Result<Box<RawValue>> {
-    limits::to_document(doc, doc.id(), partition_key, T::PARTITION_KEY_PATHS)
+    let body = limits::to_document(doc, doc.id(), partition_key, T::PARTITION_KEY_PATHS)?;
+    let Some(discriminator) = T::MODEL.discriminator else {
+        return Ok(body);
+    };
+    let json = body.get();
+    let rest = json.strip_prefix('{').unwrap_or(json);
+    let separator = if rest.trim_start().starts_with('}') {
+        ""
+    } else {
+        ","
+    };
+    let tagged = format!(
+        "{{{}:{}{separator}{rest}",
+        Value::from(discriminator.property),
+        Value::from(discriminator.value)
+    );
+    RawValue::from_string(tagged).map_err(|source| Error::Serialization {
+        action: "serialize",
+        type_name: std::any::type_name::<T>(),
+        source,
+    })
 }
 
 /// Deserializes the document of a store's answer.
