@@ -133,9 +133,11 @@ pub fn container_definition(
             "automatic": true,
             "includedPaths": [{ "path": "/*" }],
             "excludedPaths": excluded,
-            "compositeIndexes": composite,
         },
     });
+    if !composite.is_empty() {
+        definition["indexingPolicy"]["compositeIndexes"] = Value::from(composite);
+    }
     if !model.unique_keys.is_empty() {
         let keys: Vec<Value> = model
             .unique_keys

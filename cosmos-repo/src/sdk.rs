@@ -974,3 +974,66 @@ impl Fixes<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use azure_data_cosmos::models::ContainerProperties;
+
+    use crate::model::{self, ContainerModel, Discriminator, IndexedPath};
+
+    /// Every kind of declaration, on a hierarchical key.
+    const MODEL: ContainerModel = ContainerModel {
+        discriminator: Some(Discriminator {
+            property: "type",
+            value: "session",
+        }),
+        default_ttl: Some(-1),
+        composite_indexes: &[&[
+            IndexedPath {
+                path: "/user",
+                descending: false,
+            },
+            IndexedPath {
+                path: "/started",
+                descending: true,
+            },
+        ]],
+        excluded_paths: &["/payload"],
+        unique_keys: &[&["/email", "/device"]],
+    };
+
+    /// The definition is exactly what the SDK's container model reads and writes back, so
+    /// `ensure_container` sends every part of it.
+    #[test]
+    fn definitions_have_the_sdk_container_shape() {
+        for paths in [&["/tenant"][..], &["/tenant", "/user"][..]] {
+            for model in [ContainerModel::NONE, MODEL] {
+                let definition = model::container_definition("sessions", paths, &model);
+                let properties: ContainerProperties =
+                    serde_json::from_value(definition.clone()).unwrap();
+                let written = serde_json::to_value(&properties).unwrap();
+                assert_eq!(written, definition);
+                assert!(model::mismatches(&definition, &written).is_empty());
+            }
+        }
+        let hierarchical = model::container_definition("s", &["/a", "/b"], &MODEL);
+        assert_eq!(hierarchical["partitionKey"]["kind"], "MultiHash");
+        assert_eq!(hierarchical["partitionKey"]["version"], 2);
+        assert_eq!(hierarchical["defaultTtl"], -1);
+    }
+
+    #[test]
+    fn a_container_without_the_model_differs_in_each_part() {
+        let wants = model::container_definition("sessions", &["/tenant", "/user"], &MODEL);
+        let has = model::container_definition("sessions", &["/tenant"], &ContainerModel::NONE);
+        let found = model::mismatches(&wants, &has);
+        assert_eq!(found.len(), 5, "{found:#?}");
+        assert!(found[0].starts_with("it is partitioned by [\"/tenant\"]"));
+        let command = model::create_command("db", &wants);
+        assert!(
+            command
+                .contains("--partition-key-path /tenant /user --partition-key-version 2 --ttl -1"),
+            "{command}"
+        );
+    }
+}

@@ -301,3 +301,56 @@ async fn update_gives_up_when_its_time_budget_is_spent() {
         "only the interfering writes landed"
     );
 }
+
+#[tokio::test]
+async fn documents_expire_by_their_own_or_the_container_time_to_live() {
+    use cosmos_repo_tests::Token;
+    use std::time::Duration;
+    let store = MemoryStore::new();
+    let tokens = store.repository::<Token>();
+    let token = |id: &str, ttl: Option<i32>| Token {
+        id: id.into(),
+        user: "ann".into(),
+        ttl,
+        claims: serde_json::json!({ "scope": "read" }),
+    };
+    tokens.create(&token("default", None)).await.unwrap();
+    tokens.create(&token("short", Some(10))).await.unwrap();
+    tokens.create(&token("forever", Some(-1))).await.unwrap();
+    let alive = || async {
+        let mut ids: Vec<String> = tokens
+            .query()
+            .partition("ann")
+            .select(Token::FIELDS.id)
+            .all()
+            .await
+            .unwrap();
+        ids.sort();
+        ids
+    };
+    assert_eq!(alive().await, ["default", "forever", "short"]);
+
+    store.advance_time(Duration::from_secs(10));
+    assert!(
+        tokens
+            .read("ann", "short")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert_eq!(alive().await, ["default", "forever"]);
+
+    // A write starts the clock again.
+    store.advance_time(Duration::from_secs(3000));
+    tokens.upsert(&token("default", None)).await.unwrap();
+    store.advance_time(Duration::from_secs(3000));
+    assert_eq!(alive().await, ["default", "forever"]);
+    store.advance_time(Duration::from_secs(600));
+    assert_eq!(alive().await, ["forever"]);
+    assert_eq!(tokens.query().partition("ann").count().await.unwrap(), 1);
+
+    // An expired document is gone: its id is free again, and a replace finds nothing.
+    let err = tokens.replace(&token("short", None)).await.unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    tokens.create(&token("short", Some(10))).await.unwrap();
+}

@@ -228,3 +228,89 @@ async fn containers_created_from_models_verify() {
         .await
         .unwrap();
 }
+
+/// A container created from one model and checked against another: every difference in one
+/// error, each with what to do.
+#[tokio::test]
+async fn verify_container_reports_every_mismatch_at_once() {
+    #[derive(Serialize, Deserialize, CosmosDocument)]
+    #[cosmos(container = "drift")]
+    struct Before {
+        #[id]
+        id: String,
+        #[partition_key]
+        team: String,
+    }
+
+    #[derive(Serialize, Deserialize, CosmosDocument)]
+    #[cosmos(container = "drift", ttl = 60)]
+    #[cosmos(composite_index(name, rank desc), unique_key(email))]
+    struct After {
+        #[id]
+        id: String,
+        #[partition_key]
+        team: String,
+        name: String,
+        rank: u32,
+        email: String,
+        #[cosmos(exclude_from_index)]
+        notes: String,
+    }
+
+    let cosmos = local_database().await;
+    let err = cosmos.verify_container::<After>().await.unwrap_err();
+    let Error::ContainerNotFound { create, .. } = &err else {
+        panic!("{err:?}");
+    };
+    for part in [
+        "az cosmosdb sql container create",
+        "--name drift",
+        "--partition-key-path /team",
+        "--ttl 60",
+        "\"compositeIndexes\":[[{\"order\":\"ascending\",\"path\":\"/name\"}",
+        "--unique-key-policy '{\"uniqueKeys\":[{\"paths\":[\"/email\"]}]}'",
+    ] {
+        assert!(create.contains(part), "{part} missing from {create}");
+    }
+
+    cosmos.ensure_container::<Before>().await.unwrap();
+    cosmos.verify_container::<Before>().await.unwrap();
+    let err = cosmos.verify_container::<After>().await.unwrap_err();
+    let Error::ContainerMismatch {
+        container,
+        mismatches,
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(container, "drift");
+    let expected = [
+        "default time to live is off, the model's 60 s",
+        "lacks the composite index (/name ascending, /rank descending)",
+        "still covers `/notes/*`",
+        "unique keys are [], the model's [[\"/email\"]]",
+    ];
+    assert_eq!(mismatches.len(), expected.len(), "{mismatches:#?}");
+    for (mismatch, expected) in mismatches.iter().zip(expected) {
+        assert!(mismatch.contains(expected), "{mismatch}");
+    }
+    assert!(mismatches[0].contains("--ttl 60"), "{}", mismatches[0]);
+}
+
+/// Time to live is part of the container's definition on the server, but it never expires
+/// documents; Cosmos DB does (tested on the embedded store, whose clock tests control).
+#[tokio::test]
+async fn server_keeps_documents_past_their_time_to_live() {
+    let tokens = local_database()
+        .await
+        .repository::<cosmos_repo_tests::Token>();
+    let token = cosmos_repo_tests::Token {
+        id: "t1".into(),
+        user: "ann".into(),
+        ttl: Some(1),
+        claims: serde_json::json!({}),
+    };
+    tokens.create(&token).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert!(tokens.find("ann", "t1").await.unwrap().is_some());
+}

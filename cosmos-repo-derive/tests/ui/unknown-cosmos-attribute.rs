@@ -1,7 +1,7 @@
 use cosmos_repo::prelude::*;
 
 #[derive(Serialize, Deserialize, CosmosDocument)]
-#[cosmos(container = "orders", ttl = 3600)]
+#[cosmos(container = "orders", throughput = 400)]
 struct Order {
     #[id]
     id: String,

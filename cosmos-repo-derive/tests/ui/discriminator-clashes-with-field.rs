@@ -1,0 +1,14 @@
+use cosmos_repo::prelude::*;
+
+#[derive(Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "app", type = "order")]
+struct Order {
+    #[id]
+    id: String,
+    #[partition_key]
+    tenant: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+fn main() {}
