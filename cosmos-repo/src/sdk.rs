@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 use crate::identity::{Authenticator, CachedCredential, Credential, TOKEN_ACQUISITION_FAILED};
 use crate::key::{PartitionKey, PartitionKeyValue};
 use crate::model::{self, ContainerSpec, Discriminator};
-use crate::repository::Repository;
+use crate::repository::{ReadRepository, Repository};
 use crate::response::{Page, Response};
 use crate::seam::{
     Action, Container, Feed, ItemKey, ItemOperation, ItemResult, PatchOp, QueryText, Scope, Store,
@@ -116,6 +116,12 @@ impl Cosmos {
             Some(container) => repository.with_container(container),
             None => repository,
         }
+    }
+
+    /// A read-only repository of `T`: reads, queries and paging, and no write method. For
+    /// services granted only the Cosmos DB Built-in Data Reader role.
+    pub fn read_repository<T: CosmosDocument>(&self) -> ReadRepository<T> {
+        self.repository().read_only()
     }
 
     /// The configuration this connection was made from.
@@ -967,8 +973,9 @@ impl Fixes<'_> {
                 assign(CONTRIBUTOR)
             ),
             (5301..=5306, _) => format!(
-                "the identity has no Cosmos DB data-plane role on this account; assign one: `{}` (Data Contributor; use {READER} for read-only Data Reader; Azure RBAC roles such as Contributor or Owner do not grant data access)",
-                assign(CONTRIBUTOR)
+                "the identity has no Cosmos DB data-plane role on this account; assign one: `{}` (Data Contributor, to read and write), or for read-only access `{}` (Data Reader, {READER}); Azure RBAC roles such as Contributor or Owner do not grant data access",
+                assign(CONTRIBUTOR),
+                assign(READER)
             ),
             _ => "the request was refused; if it names a firewall or network, allow this client's network on the account (`az cosmosdb update --ip-range-filter` or a private endpoint)".to_owned(),
         }

@@ -303,6 +303,7 @@ macro_rules! conformance_suite {
             types_sharing_a_container_see_only_their_own,
             unique_keys_refuse_a_second_document_with_the_same_values,
             sorting_by_several_fields_needs_a_composite_index,
+            a_read_repository_reads_and_lists_page_by_page,
         );
     };
     (@tests $attrs:tt $backend:expr; $($scenario:ident,)*) => {

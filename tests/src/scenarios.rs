@@ -1783,3 +1783,32 @@ pub async fn sorting_by_several_fields_needs_a_composite_index(backend: &impl Ba
         "{err:?}"
     );
 }
+
+pub async fn a_read_repository_reads_and_lists_page_by_page(backend: &impl Backend) {
+    let orders = backend.repository::<Order>();
+    for i in 0..7 {
+        create_order(&orders, "contoso", &format!("o-{i}"), f64::from(i)).await;
+    }
+    let reader = orders.read_only();
+    assert_eq!(reader.container(), orders.container());
+    assert_eq!(reader.read("contoso", "o-3").await.unwrap().total, 3.0);
+    assert!(reader.find("contoso", "none").await.unwrap().is_none());
+    let mut listed = Vec::new();
+    let mut continuation: Option<String> = None;
+    loop {
+        let page = reader
+            .query()
+            .partition("contoso")
+            .select(Order::FIELDS.id)
+            .page(3, continuation.as_deref())
+            .await
+            .unwrap();
+        listed.extend(page.items);
+        match page.continuation {
+            Some(next) => continuation = Some(next),
+            None => break,
+        }
+    }
+    listed.sort();
+    assert_eq!(listed, (0..7).map(|i| format!("o-{i}")).collect::<Vec<_>>());
+}

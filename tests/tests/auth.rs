@@ -116,11 +116,16 @@ async fn read_without_a_role_asks_for_one() {
     let gateway = gateway_failing("GET", "/dbs/db/colls/orders/docs/o-1", 403, 5302);
     let orders = connect(&gateway, token_credential())
         .await
-        .repository::<Order>();
+        .read_repository::<Order>();
     let err = orders.read("contoso", "o-1").await.unwrap_err();
     let (_, _, fix) = fix_of(&err);
     assert!(fix.contains("has no Cosmos DB data-plane role"), "{fix}");
-    assert!(fix.contains(CONTRIBUTOR), "{fix}");
+    for role in [READER, CONTRIBUTOR] {
+        assert!(
+            fix.contains(&format!("--principal-id {OID} --role-definition-id {role}")),
+            "the assignment of {role}: {fix}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 mod batch;
 mod bulk;
 mod patch;
+mod read_only;
 mod update;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use serde_json::value::RawValue;
 pub use self::batch::{Batch, BatchResponse, BatchResult};
 pub use self::bulk::{Bulk, BulkReport};
 pub use self::patch::{Patch, PatchArray, PatchNumber, PatchOptional};
+pub use self::read_only::ReadRepository;
 pub use self::update::{TryUpdate, Update};
 use crate::concurrency::Etag;
 use crate::document::CosmosDocument;
