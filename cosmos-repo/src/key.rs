@@ -179,6 +179,42 @@ where
     }
 }
 
+/// The leading levels of a hierarchical partition key of type `K`, for queries that read every
+/// partition under them: `("acme",)` for a key `(String, String)`, `("acme",)` or
+/// `("acme", "eu")` for a key of three levels.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a prefix of the partition key `{K}`",
+    note = "a prefix is a tuple of the key's first levels, fewer than all of them, such as `(\"acme\",)` for a `(String, String)` key; a single-level key has no prefix: use `partition`"
+)]
+pub trait KeyPrefix<K> {
+    /// Converts the argument into the key's first levels.
+    fn into_prefix(self) -> PartitionKey;
+}
+
+impl<A, B, X: KeyComponent<A>> KeyPrefix<(A, B)> for (X,) {
+    fn into_prefix(self) -> PartitionKey {
+        PartitionKey {
+            values: vec![self.0.key_value()],
+        }
+    }
+}
+
+impl<A, B, C, X: KeyComponent<A>> KeyPrefix<(A, B, C)> for (X,) {
+    fn into_prefix(self) -> PartitionKey {
+        PartitionKey {
+            values: vec![self.0.key_value()],
+        }
+    }
+}
+
+impl<A, B, C, X: KeyComponent<A>, Y: KeyComponent<B>> KeyPrefix<(A, B, C)> for (X, Y) {
+    fn into_prefix(self) -> PartitionKey {
+        PartitionKey {
+            values: vec![self.0.key_value(), self.1.key_value()],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -304,6 +304,7 @@ macro_rules! conformance_suite {
             unique_keys_refuse_a_second_document_with_the_same_values,
             sorting_by_several_fields_needs_a_composite_index,
             a_read_repository_reads_and_lists_page_by_page,
+            hierarchical_keys_scope_queries_to_a_prefix,
         );
     };
     (@tests $attrs:tt $backend:expr; $($scenario:ident,)*) => {

@@ -1812,3 +1812,56 @@ pub async fn a_read_repository_reads_and_lists_page_by_page(backend: &impl Backe
     listed.sort();
     assert_eq!(listed, (0..7).map(|i| format!("o-{i}")).collect::<Vec<_>>());
 }
+
+/// The results of `query`, sorted.
+async fn sorted<T: CosmosDocument>(query: Query<'_, T, Scoped, String>) -> Vec<String> {
+    let mut found = query.all().await.unwrap();
+    found.sort();
+    found
+}
+
+pub async fn hierarchical_keys_scope_queries_to_a_prefix(backend: &impl Backend) {
+    let sessions = backend.repository::<Session>();
+    for (tenant, user, id) in [
+        ("acme", "u1", "s1"),
+        ("acme", "u2", "s2"),
+        ("acme", "u2", "s3"),
+        ("globex", "u1", "s4"),
+        ("acmes", "u1", "s5"),
+    ] {
+        sessions
+            .create(&Session {
+                id: id.into(),
+                tenant_id: tenant.into(),
+                user_id: user.into(),
+                active: true,
+            })
+            .await
+            .unwrap();
+    }
+    let id = Session::FIELDS.id;
+    assert_eq!(
+        sorted(sessions.query().partition_prefix(("acme",)).select(id)).await,
+        ["s1", "s2", "s3"]
+    );
+    assert_eq!(
+        sorted(sessions.query().partition(("acme", "u2")).select(id)).await,
+        ["s2", "s3"]
+    );
+    assert_eq!(
+        sessions
+            .query()
+            .partition_prefix(("acme",))
+            .count()
+            .await
+            .unwrap(),
+        3
+    );
+    let sql = sessions
+        .query()
+        .partition_prefix(("acme",))
+        .to_sql()
+        .unwrap();
+    assert_eq!(sql.text, "SELECT * FROM c WHERE c.tenantId = @p0");
+    assert_eq!(sessions.read(("acme", "u2"), "s3").await.unwrap().id, "s3");
+}

@@ -556,15 +556,25 @@ fn in_scope<'a>(
     after: Option<(&str, &str)>,
     live: Live,
 ) -> impl Iterator<Item = (&'a String, &'a String, &'a Stored)> + 'a {
+    // A key, or the first levels of a hierarchical key: `["acme"]` also scopes `["acme","u1"]`.
     let only = match scope {
         Scope::Partition(key) => Some(key.to_string()),
         Scope::CrossPartition => None,
+    };
+    let in_partition = move |pk: &str| {
+        only.as_deref().is_none_or(|only| {
+            let stem = only.strip_suffix(']').unwrap_or(only);
+            pk == only
+                || pk
+                    .strip_prefix(stem)
+                    .is_some_and(|rest| rest.starts_with(','))
+        })
     };
     let after = after.map(|(pk, id)| (pk.to_owned(), id.to_owned()));
     let after_partition = after.as_ref().map(|(pk, _)| pk.clone());
     partitions
         .iter()
-        .filter(move |(pk, _)| only.as_ref().is_none_or(|only| only == *pk))
+        .filter(move |(pk, _)| in_partition(pk))
         .filter(move |(pk, _)| after_partition.as_ref().is_none_or(|a| *pk >= a))
         .flat_map(|(pk, docs)| docs.iter().map(move |(id, doc)| (pk, id, doc)))
         .skip_while(move |(pk, id, _)| {

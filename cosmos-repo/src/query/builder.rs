@@ -10,7 +10,7 @@ use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page, feed};
 use crate::ast::{CmpOp, Expr, Path, Select, SqlQuery};
 use crate::document::CosmosDocument;
 use crate::error::Result;
-use crate::key::IntoPartitionKey;
+use crate::key::{IntoPartitionKey, KeyPrefix};
 use crate::limits;
 use crate::response::Page;
 use crate::seam::QuerySpec;
@@ -94,6 +94,16 @@ impl<'r, T: CosmosDocument, P> Query<'r, T, Unscoped, P> {
         partition_key: impl IntoPartitionKey<T::PartitionKey>,
     ) -> Query<'r, T, Scoped, P> {
         self.scoped(Scoped(Some(partition_key.into_partition_key())))
+    }
+
+    /// Reads every partition under the first levels of a hierarchical key, typed as a prefix
+    /// of the key tuple: `.partition_prefix(("acme",))` for a `(tenant, user)` key. The
+    /// prefix's conditions are also added to the SQL.
+    pub fn partition_prefix(
+        self,
+        prefix: impl KeyPrefix<T::PartitionKey>,
+    ) -> Query<'r, T, Scoped, P> {
+        self.scoped(Scoped(Some(prefix.into_prefix())))
     }
 
     /// Reads every partition: a fan-out, charged per partition.
