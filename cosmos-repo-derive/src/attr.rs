@@ -53,6 +53,8 @@ pub struct Container {
     pub rename_all: RenameRule,
     /// `#[serde(deny_unknown_fields)]`, kept for its span.
     pub deny_unknown_fields: Option<Path>,
+    /// `#[serde(tag = "...")]`: the property an internally tagged enum keeps its variant in.
+    pub tag: Option<LitStr>,
     /// `#[cosmos(type = "...")]`: the discriminator value of a type sharing its container.
     pub type_name: Option<LitStr>,
     /// `#[cosmos(discriminator = "...")]`: the property holding it (`type` by default).
@@ -72,6 +74,7 @@ impl Container {
             krate: None,
             rename_all: RenameRule::None,
             deny_unknown_fields: None,
+            tag: None,
             type_name: None,
             discriminator: None,
             ttl: None,
@@ -146,6 +149,8 @@ impl Container {
             }
         } else if meta.path.is_ident("deny_unknown_fields") {
             self.deny_unknown_fields = Some(meta.path.clone());
+        } else if meta.path.is_ident("tag") {
+            self.tag = Some(meta.value()?.parse()?);
         } else {
             skip_meta(meta)?;
         }

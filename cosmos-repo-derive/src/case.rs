@@ -70,6 +70,39 @@ impl RenameRule {
     }
 }
 
+impl RenameRule {
+    /// Applies the rule to an enum variant name written in PascalCase, exactly as serde does.
+    pub fn apply_to_variant(self, variant: &str) -> String {
+        match self {
+            None | PascalCase => variant.to_owned(),
+            LowerCase => variant.to_ascii_lowercase(),
+            UpperCase => variant.to_ascii_uppercase(),
+            CamelCase => {
+                let mut chars = variant.chars();
+                match chars.next() {
+                    Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+                    Option::None => String::new(),
+                }
+            }
+            SnakeCase => {
+                let mut snake = String::new();
+                for (i, ch) in variant.char_indices() {
+                    if i > 0 && ch.is_uppercase() {
+                        snake.push('_');
+                    }
+                    snake.push(ch.to_ascii_lowercase());
+                }
+                snake
+            }
+            ScreamingSnakeCase => SnakeCase.apply_to_variant(variant).to_ascii_uppercase(),
+            KebabCase => SnakeCase.apply_to_variant(variant).replace('_', "-"),
+            ScreamingKebabCase => ScreamingSnakeCase
+                .apply_to_variant(variant)
+                .replace('_', "-"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +140,23 @@ mod tests {
     fn spellings_are_serdes() {
         assert_eq!(RenameRule::from_str("camelCase"), Some(CamelCase));
         assert_eq!(RenameRule::from_str("camelcase"), Option::None);
+    }
+
+    #[test]
+    fn variant_rules_match_serde() {
+        let cases = [
+            (None, "OrderLine"),
+            (LowerCase, "orderline"),
+            (UpperCase, "ORDERLINE"),
+            (PascalCase, "OrderLine"),
+            (CamelCase, "orderLine"),
+            (SnakeCase, "order_line"),
+            (ScreamingSnakeCase, "ORDER_LINE"),
+            (KebabCase, "order-line"),
+            (ScreamingKebabCase, "ORDER-LINE"),
+        ];
+        for (rule, expected) in cases {
+            assert_eq!(rule.apply_to_variant("OrderLine"), expected, "{rule:?}");
+        }
     }
 }

@@ -8,10 +8,13 @@ use syn::{DeriveInput, Generics, Path, parse_quote};
 
 use crate::ast::{Document, Field};
 use crate::ctxt::Ctxt;
-use crate::{check, fallback};
+use crate::{check, fallback, variants};
 
 /// Expands `#[derive(CosmosDocument)]`: the impl on success, otherwise the errors plus a stub impl.
 pub fn derive(input: &DeriveInput) -> TokenStream {
+    if let syn::Data::Enum(data) = &input.data {
+        return variants::derive(input, data);
+    }
     let cx = Ctxt::new();
     let doc = Document::from_ast(&cx, input);
     if let Some(doc) = &doc {

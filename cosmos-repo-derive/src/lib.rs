@@ -12,6 +12,7 @@ mod check;
 mod ctxt;
 mod expand;
 mod fallback;
+mod variants;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};

@@ -177,6 +177,17 @@ pub struct AppCustomer {
     pub name: String,
 }
 
+/// Every document type of the `app` container, read and written as one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "app")]
+#[serde(tag = "type")]
+pub enum AppDocument {
+    #[serde(rename = "order")]
+    Order(AppOrder),
+    #[serde(rename = "customer")]
+    Customer(AppCustomer),
+}
+
 /// A team member whose email is unique within the team.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
 #[cosmos(container = "members", unique_key(email))]

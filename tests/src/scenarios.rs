@@ -8,8 +8,8 @@ use cosmos_repo::query::{Query, Scoped};
 use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::{
-    Address, AppCustomer, AppOrder, Backend, Blob, Counter, Geo, Member, Order, Product, Reading,
-    Session, Shipment, Tally,
+    Address, AppCustomer, AppDocument, AppOrder, Backend, Blob, Counter, Geo, Member, Order,
+    Product, Reading, Session, Shipment, Tally,
 };
 
 pub async fn create_then_read_returns_the_stored_document(backend: &impl Backend) {
@@ -1712,6 +1712,38 @@ pub async fn types_sharing_a_container_see_only_their_own(backend: &impl Backend
         .unwrap();
     assert_eq!(orders.query().partition("t").count().await.unwrap(), 2);
     assert_eq!(customers.read("t", "c-2").await.unwrap(), newcomer);
+
+    // An enum of the container's types reads and writes them all.
+    let everything = backend.repository::<AppDocument>();
+    let mut all = everything.query().partition("t").all().await.unwrap();
+    all.sort_by(|a, b| a.id().cmp(b.id()));
+    assert_eq!(
+        all,
+        [
+            AppDocument::Customer(customer),
+            AppDocument::Customer(newcomer),
+            AppDocument::Order(order),
+            AppDocument::Order(second),
+        ]
+    );
+    let third = AppCustomer {
+        id: "c-3".into(),
+        tenant: "t".into(),
+        name: "Grace".into(),
+    };
+    everything
+        .create(&AppDocument::Customer(third.clone()))
+        .await
+        .unwrap();
+    assert_eq!(customers.read("t", "c-3").await.unwrap(), third);
+    assert_eq!(
+        everything.read("t", "o-2").await.unwrap(),
+        AppDocument::Order(AppOrder {
+            id: "o-2".into(),
+            tenant: "t".into(),
+            total: 5.0,
+        })
+    );
 }
 
 pub async fn unique_keys_refuse_a_second_document_with_the_same_values(backend: &impl Backend) {

@@ -1,0 +1,18 @@
+use cosmos_repo::prelude::*;
+
+#[derive(Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "app", type = "order")]
+struct Order {
+    #[id]
+    id: String,
+    #[partition_key]
+    tenant: String,
+}
+
+#[derive(Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "app")]
+enum AppDocument {
+    Order(Order),
+}
+
+fn main() {}
