@@ -88,6 +88,37 @@ use crate::model::{ContainerModel, ContainerSpec};
 /// [`Error::PreconditionFailed`]: crate::Error::PreconditionFailed
 /// [`Error::BadRequest`]: crate::Error::BadRequest
 ///
+/// ## Several types in one container
+///
+/// Document types that share a container each declare `#[cosmos(container = "app", type =
+/// "...")]`. An internally tagged enum of them is a document too, whose repository reads,
+/// queries and writes them all:
+///
+/// ```
+/// use cosmos_repo::prelude::*;
+///
+/// #[derive(Debug, Serialize, Deserialize, CosmosDocument)]
+/// #[cosmos(container = "app", type = "order")]
+/// struct Order { #[id] id: String, #[partition_key] tenant: String, total: f64 }
+///
+/// #[derive(Debug, Serialize, Deserialize, CosmosDocument)]
+/// #[cosmos(container = "app", type = "customer")]
+/// struct Customer { #[id] id: String, #[partition_key] tenant: String, name: String }
+///
+/// #[derive(Debug, Serialize, Deserialize, CosmosDocument)]
+/// #[cosmos(container = "app")]
+/// #[serde(tag = "type")]
+/// enum AppDocument {
+///     #[serde(rename = "order")]
+///     Order(Order),
+///     #[serde(rename = "customer")]
+///     Customer(Customer),
+/// }
+/// ```
+///
+/// The variants' types must live in the enum's container, share its partition key, and declare
+/// the variant's tag as their `type`; each mistake is a compile error.
+///
 /// Key fields cannot carry a serde attribute that omits them from the stored document or stores
 /// them in another form: `flatten`, `skip`, `skip_serializing`, `skip_serializing_if`,
 /// `skip_deserializing`, `with`, `serialize_with`, `deserialize_with`. A key type's own
