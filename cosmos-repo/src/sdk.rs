@@ -721,6 +721,55 @@ impl CosmosStore {
     }
 }
 
+impl CosmosStore {
+    /// For a batch of a type that shares its container: reads the documents its replaces,
+    /// deletes and reads name, fails it as for a missing document when one is another type's,
+    /// and answers the etags that guard the replaces and deletes (so the documents cannot turn
+    /// into another type's before the batch runs), with the charge of the reads.
+    async fn own_documents(
+        &self,
+        container: Container<'_>,
+        partition_key: &PartitionKey,
+        operations: &[ItemOperation<'_>],
+        discriminator: Discriminator,
+    ) -> Result<(Vec<Option<Etag>>, f64)> {
+        let mut etags = vec![None; operations.len()];
+        let mut charge = 0.0;
+        for (index, operation) in operations.iter().enumerate() {
+            if !matches!(
+                operation.action,
+                Action::Replace(_) | Action::Delete | Action::Read
+            ) {
+                continue;
+            }
+            let read = ItemOperation {
+                id: operation.id,
+                action: Action::Read,
+                if_match: None,
+            };
+            let found = match self.send(container, partition_key, read).await {
+                Ok(found) => found,
+                // The batch itself reports a missing document.
+                Err(Error::NotFound { .. }) => continue,
+                Err(err) => return Err(err),
+            };
+            charge += found.request_charge;
+            if !found
+                .value
+                .as_ref()
+                .is_none_or(|body| holds(body, &discriminator))
+            {
+                let missing = container.key(partition_key, operation.id).not_found();
+                return Err(batch_failed(index, operation.action, missing));
+            }
+            if !matches!(operation.action, Action::Read) {
+                etags[index] = found.etag;
+            }
+        }
+        Ok((etags, charge))
+    }
+}
+
 #[async_trait]
 impl Store for CosmosStore {
     async fn execute(
@@ -748,6 +797,25 @@ impl Store for CosmosStore {
         operations: &[ItemOperation<'_>],
     ) -> Result<Response<Vec<ItemResult>>> {
         let client = self.container(container.name).await?;
+        let (guarded, etags);
+        let (operations, checked_charge) = match container.model.discriminator {
+            Some(discriminator) => {
+                let charge;
+                (etags, charge) = self
+                    .own_documents(container, partition_key, operations, discriminator)
+                    .await?;
+                guarded = operations
+                    .iter()
+                    .zip(&etags)
+                    .map(|(operation, etag)| ItemOperation {
+                        if_match: operation.if_match.or(etag.as_ref()),
+                        ..*operation
+                    })
+                    .collect::<Vec<_>>();
+                (&guarded[..], charge)
+            }
+            None => (operations, 0.0),
+        };
         let batch = transactional_batch(sdk_key(partition_key)?, operations)?;
         let response = client
             .execute_transactional_batch(batch, None)
@@ -798,7 +866,13 @@ impl Store for CosmosStore {
                 )
             })
             .collect();
-        Ok(Response::new(results, charge, activity_id, None, status))
+        Ok(Response::new(
+            results,
+            charge + checked_charge,
+            activity_id,
+            None,
+            status,
+        ))
     }
 
     async fn query_page(

@@ -1693,6 +1693,20 @@ pub async fn types_sharing_a_container_see_only_their_own(backend: &impl Backend
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
+    for batch in [
+        customers.batch("t").delete("o-1"),
+        customers.batch("t").read("o-1"),
+        customers.batch("t").replace(&impostor),
+    ] {
+        match batch.await {
+            Err(Error::BatchFailed {
+                index: 0,
+                status: 404,
+                ..
+            }) => {}
+            other => panic!("another type's document in a batch: {other:?}"),
+        }
+    }
     assert_eq!(orders.read("t", "o-1").await.unwrap(), order, "untouched");
 
     // Both types go into one batch, each with its own discriminator.
