@@ -135,7 +135,9 @@ impl<T: CosmosDocument> Repository<T> {
 
     /// Starts a query written in Cosmos DB SQL, for what [`query`](Repository::query) cannot
     /// say. Read [`RawQuery`]'s note on SQL injection first: pass values with
-    /// [`param`](RawQuery::param), never with `format!`.
+    /// [`param`](RawQuery::param), never with `format!`. The SQL is sent as written: for a type
+    /// that shares its container (`#[cosmos(type = "...")]`), add its condition, such as
+    /// `c.type = @type`, yourself.
     pub fn raw_query(&self, sql: impl Into<String>) -> RawQuery<'_, T> {
         RawQuery::new(self.target(), sql.into())
     }
