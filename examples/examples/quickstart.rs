@@ -28,53 +28,18 @@
 
 use std::process::ExitCode;
 
-use cosmos_repo::CosmosConfig;
 use cosmos_repo::prelude::*;
-use examples::Order;
+use examples::{Order, Store, report};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    report(async { run(repository().await?).await }.await)
+    report(run().await)
 }
 
-/// The embedded store, or Cosmos DB when `COSMOS_ENDPOINT` is set.
-async fn repository() -> cosmos_repo::Result<Repository<Order>> {
-    if std::env::var_os("COSMOS_ENDPOINT").is_none() {
-        println!("store: embedded (in-memory; set COSMOS_ENDPOINT to use Cosmos DB)");
-        return Ok(Repository::in_memory());
-    }
-    let config = CosmosConfig::from_env()?;
-    println!(
-        "store: Cosmos DB at {}, database `{}`, credential {}",
-        config.endpoint(),
-        config.database(),
-        config.credential().name()
-    );
-    let cosmos = config.connect().await?;
-    if config.is_emulator() {
-        cosmos.ensure_container::<Order>().await?;
-    } else {
-        cosmos.verify_container::<Order>().await?;
-    }
-    Ok(cosmos.repository())
-}
-
-fn report(result: cosmos_repo::Result<()>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err}");
-            let mut source = std::error::Error::source(&err);
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
-            }
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn run(orders: Repository<Order>) -> cosmos_repo::Result<()> {
+async fn run() -> cosmos_repo::Result<()> {
+    let store = Store::from_env().await?;
+    store.prepare::<Order>().await?;
+    let orders = store.repository::<Order>();
     let order = Order {
         id: "o-100".into(),
         customer_id: "contoso".into(),
@@ -103,7 +68,11 @@ async fn run(orders: Repository<Order>) -> cosmos_repo::Result<()> {
         .filter(f.status.eq("paid").and(f.total.gt(10.0)))
         .order_by(f.total.desc());
     println!("query: {}", paid.to_sql()?.text);
-    let paid = paid.all().await?;
-    println!("paid orders over 10 for contoso: {}", paid.len());
+    let paid = paid.all().with_meta().await?;
+    println!(
+        "paid orders over 10 for contoso: {} ({} RU)",
+        paid.value.len(),
+        paid.request_charge
+    );
     Ok(())
 }
