@@ -1,5 +1,7 @@
-//! What the runnable scenarios in `examples/` share: the document model of the quickstart, and
-//! the choice between the embedded store and Cosmos DB.
+//! What the runnable scenarios in `examples/` share: the document model of the quickstart, the
+//! choice between the embedded store and Cosmos DB, and the web API of the `web_api` scenario.
+
+pub mod web;
 
 use std::process::ExitCode;
 
@@ -80,6 +82,19 @@ impl Store {
                 cosmos,
                 emulator: true,
             } => cosmos.ensure_container::<T>().await,
+            Store::Cosmos { cosmos, .. } => cosmos.verify_container::<T>().await,
+        }
+    }
+
+    /// Checks `T`'s container against the model, creating nothing: the start-up check, and
+    /// what a health probe runs. Nothing to check on the embedded store.
+    ///
+    /// # Errors
+    ///
+    /// As [`prepare`](Store::prepare).
+    pub async fn verify<T: CosmosDocument>(&self) -> cosmos_repo::Result<()> {
+        match self {
+            Store::Embedded(_) => Ok(()),
             Store::Cosmos { cosmos, .. } => cosmos.verify_container::<T>().await,
         }
     }
