@@ -40,14 +40,20 @@ if [[ -n "${COSMOS_EMULATOR_ENDPOINT:-}" ]]; then
 fi
 
 # Every example on both stores; web_api serves until stopped, so its end-to-end test (in
-# `cargo test`) drives it instead.
+# `cargo test`) drives it instead, and doctor runs last, checking the database the quickstart
+# made.
 key="C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU9DXjfvwYIhYlTPQ0byOWrXH2dw6tgYrDnThZ9HXp3Acv+Ww=="
-for file in examples/examples/*.rs; do
-    example="$(basename "$file" .rs)"
-    [[ "$example" == web_api ]] && continue
+run_example() {
+    local example="$1" database="$2"
     echo "== example $example, embedded store"
     cargo run --quiet -p examples --example "$example"
     echo "== example $example, local server"
-    COSMOS_ENDPOINT="$COSMOS_TEST_ENDPOINT" COSMOS_DATABASE="example-$example" COSMOS_KEY="$key" \
+    COSMOS_ENDPOINT="$COSMOS_TEST_ENDPOINT" COSMOS_DATABASE="$database" COSMOS_KEY="$key" \
         cargo run --quiet -p examples --example "$example"
+}
+for file in examples/examples/*.rs; do
+    example="$(basename "$file" .rs)"
+    [[ "$example" == web_api || "$example" == doctor ]] && continue
+    run_example "$example" "example-$example"
 done
+run_example doctor example-quickstart

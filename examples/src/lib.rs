@@ -1,6 +1,8 @@
 //! What the runnable scenarios in `examples/` share: the document model of the quickstart, the
-//! choice between the embedded store and Cosmos DB, and the web API of the `web_api` scenario.
+//! choice between the embedded store and Cosmos DB, the web API of the `web_api` scenario and
+//! the checks of the `doctor` scenario.
 
+pub mod doctor;
 pub mod web;
 
 use std::process::ExitCode;
