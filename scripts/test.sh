@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs every check the project has: formatting, lints, all tests (unit, doc, compile-fail, the
-# conformance suite on the embedded store and on a local Cosmos DB-compatible server, offline
-# auth tests) and every example on both stores. Installs what it needs: crates through cargo,
-# the local server through npm ci (scripts/local-server.sh). A server that does not start fails
-# the run. With COSMOS_EMULATOR_ENDPOINT set (e.g. https://localhost:8081/ for the official
+# Runs every check the project has: formatting, lints, warning-free docs, all tests (unit, doc,
+# compile-fail, the conformance suite on the embedded store and on a local Cosmos DB-compatible
+# server, the web example end to end, offline auth and doctor tests) and every example on both
+# stores. Installs what it needs: crates through cargo, the local server through npm ci
+# (scripts/local-server.sh). A server that does not start fails the run. With COSMOS_EMULATOR_ENDPOINT set (e.g. https://localhost:8081/ for the official
 # emulator in Docker) the suite also runs against that emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,9 @@ cargo clippy -p cosmos-repo --no-default-features --features derive --all-target
 
 echo "== cargo test"
 cargo test --workspace
+
+echo "== cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
 
 if [[ -n "${COSMOS_EMULATOR_ENDPOINT:-}" ]]; then
     echo "== conformance suite on the emulator at $COSMOS_EMULATOR_ENDPOINT"

@@ -2,6 +2,8 @@
 //! choice between the embedded store and Cosmos DB, the web API of the `web_api` scenario and
 //! the checks of the `doctor` scenario.
 
+#![warn(missing_docs)]
+
 pub mod doctor;
 pub mod web;
 

@@ -16,7 +16,7 @@ use crate::response::Page;
 use crate::seam::QuerySpec;
 use crate::sql;
 
-/// A typed query over the documents of a [`Repository`], made by [`Repository::query`].
+/// A typed query over the documents of a [`Repository`](crate::Repository), made by [`Repository::query`](crate::Repository::query).
 ///
 /// Conditions come from the document's typed fields (`T::FIELDS`), so the property names follow
 /// serde's renames and the values must have the field's type. Values are always sent as

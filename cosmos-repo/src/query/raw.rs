@@ -14,7 +14,7 @@ use crate::key::IntoPartitionKey;
 use crate::limits;
 use crate::response::Page;
 
-/// A query written in Cosmos DB SQL, made by [`Repository::raw_query`], for what the typed
+/// A query written in Cosmos DB SQL, made by [`Repository::raw_query`](crate::Repository::raw_query), for what the typed
 /// [`Query`](super::Query) cannot say.
 ///
 /// # SQL injection
