@@ -3,8 +3,9 @@
 # compile-fail, the conformance suite on the embedded store and on a local Cosmos DB-compatible
 # server, the web example end to end, offline auth and doctor tests) and every example on both
 # stores. Installs what it needs: crates through cargo, the local server through npm ci
-# (scripts/local-server.sh). A server that does not start fails the run. With COSMOS_EMULATOR_ENDPOINT set (e.g. https://localhost:8081/ for the official
-# emulator in Docker) the suite also runs against that emulator.
+# (scripts/local-server.sh). A server that does not start fails the run. With
+# COSMOS_EMULATOR_ENDPOINT set (e.g. https://localhost:8081/ for the official emulator in
+# Docker) the suite also runs against that emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
