@@ -73,7 +73,7 @@
 //! 403 comes back as [`Error::Unauthorized`] or [`Error::Forbidden`] carrying the fix, such as the
 //! exact `az cosmosdb sql role assignment create` command for a missing data-plane role.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, clippy::missing_errors_doc)]
 
 mod ast;
 mod concurrency;

@@ -63,6 +63,10 @@ impl<T> Response<T> {
     }
 
     /// Converts the result, keeping the metadata.
+    ///
+    /// # Errors
+    ///
+    /// `f`'s error, when it fails.
     pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Response<U>, E> {
         Ok(Response {
             value: f(self.value)?,
