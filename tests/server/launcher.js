@@ -12,14 +12,17 @@
 // 4. Documents are told apart by the first partition key path only, and a key of 0, false or ""
 //    is taken for the id; hierarchical keys then collide. The launcher keys documents by the
 //    JSON array of every path's value, as the SDK sends it in x-ms-documentdb-partitionkey.
-// 6. A replace or upsert that breaks a unique key fails with 500 "Resource with specified ...
-//    already exists"; Cosmos DB answers 409 Conflict. The launcher answers 409.
-// 7. A composite index serves ORDER BY only in its own directions; Cosmos DB also serves the
-//    exact reverse. The launcher gives each new container the reverse of each composite index.
 // 5. Transactional batches: the server wants the partition key on each operation (the SDK sends
 //    it once, in the header), applies the operations before a failed one, and answers 200. The
 //    launcher gives each operation the header's key, undoes a failed batch and answers 207, as
 //    Cosmos DB does.
+// 6. A replace or upsert that breaks a unique key fails with 500 "Resource with specified ...
+//    already exists"; Cosmos DB answers 409 Conflict. The launcher answers 409.
+// 7. A composite index serves ORDER BY only in its own directions; Cosmos DB also serves the
+//    exact reverse. The launcher gives each new container the reverse of each composite index.
+// 8. Resource ids are written in plain base64, so some contain `/`; Cosmos DB writes `-` for it,
+//    and the SDK cannot resolve a container whose id holds a `/` (500/20020 "failed to extract
+//    database RID"), which happens once enough databases exist. The launcher writes `-`.
 //
 // Usage: node launcher.js [--port N] [--max-seconds S]
 // With COSMOS_SERVER_LOG=1 it logs each request and its status to stderr.
@@ -35,6 +38,7 @@ const partitionHeader = require("@vercel/cosmosdb-server/lib/utils/get-partition
 const routes = require("@vercel/cosmosdb-server/lib/routes");
 const json = require("@vercel/cosmosdb-server/lib/json");
 const batchDocuments = require("@vercel/cosmosdb-server/lib/handler/batch-documents").default;
+const ResourceId = require("@vercel/cosmosdb-server/lib/account/resource-id").default;
 
 function parseArgs(argv) {
   const args = { port: 0, maxSeconds: 3600 };
@@ -162,6 +166,12 @@ function servedInReverse(container) {
   }
 }
 
+// Fix 8: resource ids in Cosmos DB's alphabet.
+function cosmosResourceIds() {
+  ResourceId.toBase64String = buffer => buffer.toString("base64").replace(/\//g, "-");
+  ResourceId.fromBase64String = text => Buffer.from(text.replace(/-/g, "/"), "base64");
+}
+
 // The server logs the error behind fix 2 before the launcher turns it into a 404; drop that log.
 function quietMissingDocumentErrors() {
   const log = console.error;
@@ -195,6 +205,7 @@ function main() {
   const args = parseArgs(process.argv.slice(2));
   keyDocumentsByFullPartitionKey();
   fixRequestBodies();
+  cosmosResourceIds();
   quietMissingDocumentErrors();
   const server = createHttpsServer({ keepAlive: true });
   const handlers = server.listeners("request");
