@@ -2,6 +2,7 @@
 //! Both stores run behind these checks, so the embedded store refuses what Cosmos DB refuses
 //! and nothing is stored that cannot be read back as it was written.
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use serde::Serialize;
@@ -237,7 +238,8 @@ impl ser::Error for Refusal {
 
 /// One step of the path to a value: a property or an array index.
 enum Step {
-    Property(String),
+    /// A struct field's name is static; a map key's is not.
+    Property(Cow<'static, str>),
     Index(usize),
 }
 
@@ -444,7 +446,7 @@ impl<'a> ser::Serializer for &'a mut Probe {
         value: &T,
     ) -> Result<(), Refusal> {
         self.open()?;
-        self.at(Step::Property(variant.to_owned()), value)?;
+        self.at(Step::Property(Cow::Borrowed(variant)), value)?;
         self.close();
         Ok(())
     }
@@ -470,7 +472,7 @@ impl<'a> ser::Serializer for &'a mut Probe {
     ) -> Result<Compound<'a>, Refusal> {
         // `{"Variant": [...]}`: an object holding an array.
         self.open()?;
-        self.path.push(Step::Property(variant.to_owned()));
+        self.path.push(Step::Property(Cow::Borrowed(variant)));
         Compound::open(self, 2)
     }
 
@@ -490,7 +492,7 @@ impl<'a> ser::Serializer for &'a mut Probe {
         _: usize,
     ) -> Result<Compound<'a>, Refusal> {
         self.open()?;
-        self.path.push(Step::Property(variant.to_owned()));
+        self.path.push(Step::Property(Cow::Borrowed(variant)));
         Compound::open(self, 2)
     }
 }
@@ -521,7 +523,11 @@ impl<'a> Compound<'a> {
         self.probe.at(Step::Index(index), value)
     }
 
-    fn property<T: Serialize + ?Sized>(&mut self, name: String, value: &T) -> Result<(), Refusal> {
+    fn property<T: Serialize + ?Sized>(
+        &mut self,
+        name: Cow<'static, str>,
+        value: &T,
+    ) -> Result<(), Refusal> {
         self.probe.at(Step::Property(name), value)
     }
 
@@ -573,7 +579,7 @@ macro_rules! probe_properties {
                 name: &'static str,
                 value: &T,
             ) -> Result<(), Refusal> {
-                self.property(name.to_owned(), value)
+                self.property(Cow::Borrowed(name), value)
             }
 
             fn end(self) -> Result<(), Refusal> {
@@ -596,7 +602,7 @@ impl ser::SerializeMap for Compound<'_> {
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refusal> {
         let name = self.key.take().unwrap_or_default();
-        self.property(name, value)
+        self.property(Cow::Owned(name), value)
     }
 
     fn end(self) -> Result<(), Refusal> {

@@ -188,7 +188,9 @@ fn is_plain_identifier(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !KEYWORDS.contains(&name.to_ascii_lowercase().as_str())
+        && !KEYWORDS
+            .iter()
+            .any(|keyword| keyword.eq_ignore_ascii_case(name))
 }
 
 /// Binding strength in rendered SQL, loosest first.

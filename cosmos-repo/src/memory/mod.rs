@@ -4,6 +4,7 @@ mod eval;
 mod patch;
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -292,17 +293,20 @@ impl MemoryStore {
         {
             return Err(key.precondition_failed());
         }
-        let (body, status) = match (operation.action, current) {
+        // The body as sent, when there is one: its text is kept, with the system properties
+        // appended, unless it carries some of its own.
+        let (body, status, sent) = match (operation.action, current) {
             (Action::Create(_), Some(_)) => return Err(key.already_exists()),
-            (Action::Create(body), None) => (parse(body.get())?, 201),
+            (Action::Create(body), None) => (parse(body.get())?, 201, Some(body.get())),
             (Action::Upsert(body), existing) => (
                 parse(body.get())?,
                 if existing.is_some() { 200 } else { 201 },
+                Some(body.get()),
             ),
             (Action::Replace(_) | Action::Read | Action::Delete | Action::Patch(_), None) => {
                 return Err(key.not_found());
             }
-            (Action::Replace(body), Some(_)) => (parse(body.get())?, 200),
+            (Action::Replace(body), Some(_)) => (parse(body.get())?, 200, Some(body.get())),
             (Action::Read, Some(doc)) => {
                 return Ok(Effect::Keep(doc.bytes.clone(), doc.etag().map(Etag::new)));
             }
@@ -310,7 +314,7 @@ impl MemoryStore {
             (Action::Patch(changes), Some(doc)) => {
                 let mut doc = doc.json.clone();
                 patch::apply(&mut doc, changes)?;
-                (doc, 200)
+                (doc, 200, None)
             }
         };
         let Value::Object(mut body) = body else {
@@ -318,17 +322,21 @@ impl MemoryStore {
                 message: "a document must be a JSON object".to_owned(),
             });
         };
+        let sent = sent.filter(|_| !SYSTEM_PROPERTIES.iter().any(|p| body.contains_key(*p)));
         let rid = current
             .and_then(|doc| doc.json.get("_rid").cloned())
             .unwrap_or_else(|| Value::from(format!("{:016x}", self.next())));
         let etag = Etag::new(format!("\"00000000-0000-0000-0000-{:012x}\"", self.next()));
-        stamp(&mut body, key.container, rid, &etag, self.now());
+        let added = stamp(&mut body, key.container, rid, &etag, self.now());
         let json = Value::Object(body);
-        let bytes = serde_json::to_vec(&json).map_err(|source| Error::Serialization {
-            action: "serialize",
-            type_name: "serde_json::Value",
-            source,
-        })?;
+        let bytes = match sent {
+            Some(text) => appended(text, &added),
+            None => serde_json::to_vec(&json).map_err(|source| Error::Serialization {
+                action: "serialize",
+                type_name: "serde_json::Value",
+                source,
+            })?,
+        };
         limits::check_document_size(bytes.len(), &format_args!("document `{}`", key.id))?;
         let bytes = Bytes::from(bytes);
         Ok(Effect::Put(Stored { json, bytes }, status))
@@ -557,9 +565,16 @@ fn in_scope<'a>(
     live: Live,
 ) -> impl Iterator<Item = (&'a String, &'a String, &'a Stored)> + 'a {
     // A key, or the first levels of a hierarchical key: `["acme"]` also scopes `["acme","u1"]`.
-    let only = match scope {
-        Scope::Partition(key) => Some(key.to_string()),
-        Scope::CrossPartition => None,
+    // Partitions sort by their key's JSON, so the ones in scope are one range of them.
+    let (start, only) = match scope {
+        Scope::Partition(key) => {
+            let only = key.to_string();
+            (
+                only.strip_suffix(']').unwrap_or(&only).to_owned(),
+                Some(only),
+            )
+        }
+        Scope::CrossPartition => (String::new(), None),
     };
     let in_partition = move |pk: &str| {
         only.as_deref().is_none_or(|only| {
@@ -570,17 +585,23 @@ fn in_scope<'a>(
                     .is_some_and(|rest| rest.starts_with(','))
         })
     };
+    let from = match after {
+        Some((pk, _)) if pk > start.as_str() => pk.to_owned(),
+        _ => start.clone(),
+    };
     let after = after.map(|(pk, id)| (pk.to_owned(), id.to_owned()));
-    let after_partition = after.as_ref().map(|(pk, _)| pk.clone());
     partitions
-        .iter()
+        .range(from..)
+        .take_while(move |(pk, _)| pk.starts_with(start.as_str()))
         .filter(move |(pk, _)| in_partition(pk))
-        .filter(move |(pk, _)| after_partition.as_ref().is_none_or(|a| *pk >= a))
-        .flat_map(|(pk, docs)| docs.iter().map(move |(id, doc)| (pk, id, doc)))
-        .skip_while(move |(pk, id, _)| {
-            after
-                .as_ref()
-                .is_some_and(|(a, b)| (pk.as_str(), id.as_str()) <= (a.as_str(), b.as_str()))
+        .flat_map(move |(pk, docs)| {
+            // Resume inside the partition of the last row returned, after its id.
+            let from = match &after {
+                Some((last_pk, last_id)) if last_pk == pk => Bound::Excluded(last_id.clone()),
+                _ => Bound::Unbounded,
+            };
+            docs.range((from, Bound::Unbounded))
+                .map(move |(id, doc)| (pk, id, doc))
         })
         .filter(move |(_, _, doc)| !doc.expired(live.ttl, live.now))
 }
@@ -690,15 +711,49 @@ fn parse(body: &str) -> Result<Value> {
     })
 }
 
-/// Sets the system properties Cosmos DB maintains on every stored document.
-fn stamp(body: &mut Map<String, Value>, container: &str, rid: Value, etag: &Etag, seconds: u64) {
+/// The system properties Cosmos DB maintains on every stored document.
+const SYSTEM_PROPERTIES: [&str; 5] = ["_rid", "_self", "_etag", "_attachments", "_ts"];
+
+/// Sets the system properties on `body`, and answers them as JSON members to append to its
+/// text (`"_rid":...,"_ts":...`).
+fn stamp(
+    body: &mut Map<String, Value>,
+    container: &str,
+    rid: Value,
+    etag: &Etag,
+    seconds: u64,
+) -> String {
     let self_link = format!(
         "colls/{container}/docs/{}/",
         rid.as_str().unwrap_or_default()
     );
-    body.insert("_rid".to_owned(), rid);
-    body.insert("_self".to_owned(), Value::from(self_link));
-    body.insert("_etag".to_owned(), Value::from(etag.as_str()));
-    body.insert("_attachments".to_owned(), Value::from("attachments/"));
-    body.insert("_ts".to_owned(), Value::from(seconds));
+    let values = [
+        rid,
+        Value::from(self_link),
+        Value::from(etag.as_str()),
+        Value::from("attachments/"),
+        Value::from(seconds),
+    ];
+    let mut members = String::new();
+    for (name, value) in SYSTEM_PROPERTIES.into_iter().zip(values) {
+        if !members.is_empty() {
+            members.push(',');
+        }
+        members.push_str(&format!("\"{name}\":{value}"));
+        body.insert(name.to_owned(), value);
+    }
+    members
+}
+
+/// The JSON object `text` with `members` appended.
+fn appended(text: &str, members: &str) -> Vec<u8> {
+    let open = text.trim_end().strip_suffix('}').unwrap_or(text).trim_end();
+    let mut bytes = Vec::with_capacity(open.len() + members.len() + 2);
+    bytes.extend_from_slice(open.as_bytes());
+    if !open.ends_with('{') {
+        bytes.push(b',');
+    }
+    bytes.extend_from_slice(members.as_bytes());
+    bytes.push(b'}');
+    bytes
 }
