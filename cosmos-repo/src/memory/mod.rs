@@ -6,7 +6,7 @@ mod patch;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -90,16 +90,29 @@ enum Effect {
     Remove,
 }
 
-/// A stored document: parsed for queries and patches, and as the bytes reads return.
+/// A stored document: the bytes reads return, the system properties the store itself needs,
+/// and the parsed JSON, made on first use (by a query, a patch, a unique key or TTL), so that
+/// writes and point reads never parse.
 #[derive(Clone, Debug)]
 struct Stored {
-    json: Value,
     bytes: Bytes,
+    rid: String,
+    etag: String,
+    /// When it was written, in Unix seconds (`_ts`).
+    ts: u64,
+    json: OnceLock<Value>,
 }
 
 impl Stored {
     fn etag(&self) -> Option<&str> {
-        self.json.get("_etag").and_then(Value::as_str)
+        Some(&self.etag)
+    }
+
+    /// The document as JSON; `null` if the stored bytes are not JSON, which the write path
+    /// rules out.
+    fn json(&self) -> &Value {
+        self.json
+            .get_or_init(|| serde_json::from_slice(&self.bytes).unwrap_or(Value::Null))
     }
 
     /// Whether the document's time to live has run out at `now` (Unix seconds): its own `ttl`
@@ -109,18 +122,17 @@ impl Stored {
             return false;
         };
         let ttl = self
-            .json
+            .json()
             .get("ttl")
             .and_then(Value::as_i64)
             .unwrap_or(i64::from(default_ttl));
-        let written = self.json.get("_ts").and_then(Value::as_u64).unwrap_or(0);
-        ttl > 0 && written.saturating_add(ttl.unsigned_abs()) <= now
+        ttl > 0 && self.ts.saturating_add(ttl.unsigned_abs()) <= now
     }
 
     /// Whether the document is of the type `discriminator` names (any document, without one).
     fn is_of(&self, discriminator: Option<&Discriminator>) -> bool {
         discriminator
-            .is_none_or(|d| self.json.get(d.property).and_then(Value::as_str) == Some(d.value))
+            .is_none_or(|d| self.json().get(d.property).and_then(Value::as_str) == Some(d.value))
     }
 }
 
@@ -293,53 +305,72 @@ impl MemoryStore {
         {
             return Err(key.precondition_failed());
         }
-        // The body as sent, when there is one: its text is kept, with the system properties
-        // appended, unless it carries some of its own.
-        let (body, status, sent) = match (operation.action, current) {
+        let (body, status) = match (operation.action, current) {
             (Action::Create(_), Some(_)) => return Err(key.already_exists()),
-            (Action::Create(body), None) => (parse(body.get())?, 201, Some(body.get())),
+            (Action::Create(body), None) => (Body::Sent(body.get()), 201),
             (Action::Upsert(body), existing) => (
-                parse(body.get())?,
+                Body::Sent(body.get()),
                 if existing.is_some() { 200 } else { 201 },
-                Some(body.get()),
             ),
             (Action::Replace(_) | Action::Read | Action::Delete | Action::Patch(_), None) => {
                 return Err(key.not_found());
             }
-            (Action::Replace(body), Some(_)) => (parse(body.get())?, 200, Some(body.get())),
+            (Action::Replace(body), Some(_)) => (Body::Sent(body.get()), 200),
             (Action::Read, Some(doc)) => {
                 return Ok(Effect::Keep(doc.bytes.clone(), doc.etag().map(Etag::new)));
             }
             (Action::Delete, Some(_)) => return Ok(Effect::Remove),
             (Action::Patch(changes), Some(doc)) => {
-                let mut doc = doc.json.clone();
+                let mut doc = doc.json().clone();
                 patch::apply(&mut doc, changes)?;
-                (doc, 200, None)
+                (Body::Patched(doc), 200)
             }
         };
-        let Value::Object(mut body) = body else {
-            return Err(Error::BadRequest {
-                message: "a document must be a JSON object".to_owned(),
-            });
-        };
-        let sent = sent.filter(|_| !SYSTEM_PROPERTIES.iter().any(|p| body.contains_key(*p)));
         let rid = current
-            .and_then(|doc| doc.json.get("_rid").cloned())
-            .unwrap_or_else(|| Value::from(format!("{:016x}", self.next())));
-        let etag = Etag::new(format!("\"00000000-0000-0000-0000-{:012x}\"", self.next()));
-        let added = stamp(&mut body, key.container, rid, &etag, self.now());
-        let json = Value::Object(body);
-        let bytes = match sent {
-            Some(text) => appended(text, &added),
-            None => serde_json::to_vec(&json).map_err(|source| Error::Serialization {
-                action: "serialize",
-                type_name: "serde_json::Value",
-                source,
-            })?,
+            .map(|doc| doc.rid.clone())
+            .unwrap_or_else(|| format!("{:016x}", self.next()));
+        let etag = format!("\"00000000-0000-0000-0000-{:012x}\"", self.next());
+        let ts = self.now();
+        let system = SystemProperties {
+            self_link: format!("colls/{}/docs/{rid}/", key.container),
+            rid,
+            etag,
+            ts,
         };
-        limits::check_document_size(bytes.len(), &format_args!("document `{}`", key.id))?;
-        let bytes = Bytes::from(bytes);
-        Ok(Effect::Put(Stored { json, bytes }, status))
+        let what = format_args!("document `{}`", key.id);
+        let (bytes, json) = match body {
+            // The text as sent, with the system properties appended, when it has none of its own.
+            Body::Sent(text) if text.trim_start().starts_with('{') && !mentions_system(text) => {
+                (appended(text, &system.members()), OnceLock::new())
+            }
+            body => {
+                let mut json = match body {
+                    Body::Sent(text) => parse(text)?,
+                    Body::Patched(json) => json,
+                };
+                let Value::Object(map) = &mut json else {
+                    return Err(Error::BadRequest {
+                        message: "a document must be a JSON object".to_owned(),
+                    });
+                };
+                system.stamp(map);
+                let bytes = serde_json::to_vec(&json).map_err(|source| Error::Serialization {
+                    action: "serialize",
+                    type_name: "serde_json::Value",
+                    source,
+                })?;
+                (bytes, OnceLock::from(json))
+            }
+        };
+        limits::check_document_size(bytes.len(), &what)?;
+        let stored = Stored {
+            bytes: Bytes::from(bytes),
+            rid: system.rid,
+            etag: system.etag,
+            ts,
+            json,
+        };
+        Ok(Effect::Put(stored, status))
     }
 }
 
@@ -401,10 +432,10 @@ impl Store for MemoryStore {
             now,
         };
         let partitions = &collection.partitions;
-        let matches = |doc: &Value| {
+        let matches = |doc: &Stored| {
             spec.filter
                 .as_ref()
-                .is_none_or(|f| eval(f, doc) == Truth::True)
+                .is_none_or(|f| eval(f, doc.json()) == Truth::True)
         };
         let page_size = page_size.max(1) as usize;
         let limit = spec.limit.map_or(usize::MAX, |l| l as usize);
@@ -413,7 +444,7 @@ impl Store for MemoryStore {
         let sort_keys = |doc: &'_ Stored| -> Vec<Option<Value>> {
             spec.order_by
                 .iter()
-                .map(|(path, _)| path.lookup(&doc.json).cloned())
+                .map(|(path, _)| path.lookup(doc.json()).cloned())
                 .collect()
         };
 
@@ -425,14 +456,14 @@ impl Store for MemoryStore {
                 .as_ref()
                 .map(|c| (c.partition_key.as_str(), c.id.as_str()));
             let mut found = in_scope(partitions, feed.scope, after, live)
-                .filter(|(_, _, doc)| matches(&doc.json))
+                .filter(|(_, _, doc)| matches(doc))
                 .skip(if after.is_some() { 0 } else { offset(spec) });
             let rows: Vec<_> = found.by_ref().take(want).collect();
             let more = found.next().is_some();
             (rows, more)
         } else {
             let mut sorted: Vec<_> = in_scope(partitions, feed.scope, None, live)
-                .filter(|(_, _, doc)| matches(&doc.json))
+                .filter(|(_, _, doc)| matches(doc))
                 .map(|row| (sort_keys(row.2), row))
                 .collect();
             let compare = |a: &[Option<Value>], b: &[Option<Value>]| {
@@ -505,7 +536,7 @@ impl Store for MemoryStore {
                 now,
             };
             in_scope(&collection.partitions, feed.scope, None, live)
-                .filter(|(_, _, doc)| filter.is_none_or(|f| eval(f, &doc.json) == Truth::True))
+                .filter(|(_, _, doc)| filter.is_none_or(|f| eval(f, doc.json()) == Truth::True))
                 .count() as u64
         });
         drop(containers);
@@ -624,7 +655,7 @@ fn unique(
                 .map(|path| {
                     path.trim_start_matches('/')
                         .split('/')
-                        .try_fold(&doc.json, |value, name| value.get(name))
+                        .try_fold(doc.json(), |value, name| value.get(name))
                         .cloned()
                 })
                 .collect()
@@ -693,11 +724,11 @@ fn check_order_by(model: &ContainerModel, spec: &QuerySpec) -> Result<()> {
 fn project(select: &Select, doc: &Stored) -> Option<Bytes> {
     let value = match select {
         Select::Documents => return Some(doc.bytes.clone()),
-        Select::Value(path) => path.lookup(&doc.json)?.clone(),
+        Select::Value(path) => path.lookup(doc.json())?.clone(),
         Select::Array(paths) => Value::Array(
             paths
                 .iter()
-                .map(|path| path.lookup(&doc.json).cloned())
+                .map(|path| path.lookup(doc.json()).cloned())
                 .collect::<Option<Vec<_>>>()?,
         ),
     };
@@ -711,38 +742,69 @@ fn parse(body: &str) -> Result<Value> {
     })
 }
 
+/// What a write stores: the text a repository sent, or a patched document.
+enum Body<'a> {
+    Sent(&'a str),
+    Patched(Value),
+}
+
 /// The system properties Cosmos DB maintains on every stored document.
 const SYSTEM_PROPERTIES: [&str; 5] = ["_rid", "_self", "_etag", "_attachments", "_ts"];
 
-/// Sets the system properties on `body`, and answers them as JSON members to append to its
-/// text (`"_rid":...,"_ts":...`).
-fn stamp(
-    body: &mut Map<String, Value>,
-    container: &str,
-    rid: Value,
-    etag: &Etag,
-    seconds: u64,
-) -> String {
-    let self_link = format!(
-        "colls/{container}/docs/{}/",
-        rid.as_str().unwrap_or_default()
-    );
-    let values = [
-        rid,
-        Value::from(self_link),
-        Value::from(etag.as_str()),
-        Value::from("attachments/"),
-        Value::from(seconds),
-    ];
-    let mut members = String::new();
-    for (name, value) in SYSTEM_PROPERTIES.into_iter().zip(values) {
-        if !members.is_empty() {
-            members.push(',');
-        }
-        members.push_str(&format!("\"{name}\":{value}"));
-        body.insert(name.to_owned(), value);
+/// Whether `text` may hold a system property of its own (then it is parsed, and they are
+/// overwritten); a false alarm only costs the parse.
+fn mentions_system(text: &str) -> bool {
+    [
+        "\"_rid\"",
+        "\"_self\"",
+        "\"_etag\"",
+        "\"_attachments\"",
+        "\"_ts\"",
+    ]
+    .iter()
+    .any(|quoted| text.contains(quoted))
+}
+
+/// The system properties of one version of a document.
+struct SystemProperties {
+    rid: String,
+    self_link: String,
+    etag: String,
+    ts: u64,
+}
+
+impl SystemProperties {
+    fn values(&self) -> [Value; 5] {
+        [
+            Value::from(self.rid.as_str()),
+            Value::from(self.self_link.as_str()),
+            Value::from(self.etag.as_str()),
+            Value::from("attachments/"),
+            Value::from(self.ts),
+        ]
     }
-    members
+
+    /// Sets them on a document.
+    fn stamp(&self, body: &mut Map<String, Value>) {
+        for (name, value) in SYSTEM_PROPERTIES.into_iter().zip(self.values()) {
+            body.insert(name.to_owned(), value);
+        }
+    }
+
+    /// Them as JSON members to append to a document's text (`"_rid":...,"_ts":...`).
+    fn members(&self) -> String {
+        let mut members = String::new();
+        for (name, value) in SYSTEM_PROPERTIES.into_iter().zip(self.values()) {
+            if !members.is_empty() {
+                members.push(',');
+            }
+            members.push('"');
+            members.push_str(name);
+            members.push_str("\":");
+            members.push_str(&value.to_string());
+        }
+        members
+    }
 }
 
 /// The JSON object `text` with `members` appended.
