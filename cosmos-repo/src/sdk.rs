@@ -342,7 +342,7 @@ struct CosmosStore {
     config: CosmosConfig,
     client: CosmosClient,
     database: DatabaseClient,
-    containers: Mutex<HashMap<String, ContainerClient>>,
+    containers: Mutex<HashMap<String, Arc<ContainerClient>>>,
     credential: Option<Arc<CachedCredential>>,
 }
 
@@ -356,7 +356,7 @@ impl fmt::Debug for CosmosStore {
 
 impl CosmosStore {
     /// The client of one container, made once and then reused.
-    async fn container(&self, name: &str) -> Result<ContainerClient> {
+    async fn container(&self, name: &str) -> Result<Arc<ContainerClient>> {
         if let Some(client) = self.cached(name) {
             return Ok(client);
         }
@@ -379,14 +379,15 @@ impl CosmosStore {
                     self.error(e, Op::Metadata, None)
                 }
             })?;
+        let client = Arc::new(client);
         self.containers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.to_owned(), client.clone());
+            .insert(name.to_owned(), Arc::clone(&client));
         Ok(client)
     }
 
-    fn cached(&self, name: &str) -> Option<ContainerClient> {
+    fn cached(&self, name: &str) -> Option<Arc<ContainerClient>> {
         self.containers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -449,12 +450,12 @@ fn feed_scope(scope: Scope<'_>) -> Result<FeedScope> {
     })
 }
 
-fn sdk_query(sql: SqlQuery) -> Result<azure_data_cosmos::Query> {
+fn sdk_query(sql: &SqlQuery) -> Result<azure_data_cosmos::Query> {
     sql.parameters
-        .into_iter()
+        .iter()
         .try_fold(
-            azure_data_cosmos::Query::from(sql.text),
-            |query, (name, value)| query.with_parameter(name, value),
+            azure_data_cosmos::Query::from(sql.text.clone()),
+            |query, (name, value)| query.with_parameter(name.as_str(), value),
         )
         .map_err(|e| Error::BadRequest {
             message: format!("a query parameter could not be sent: {e}"),
@@ -882,10 +883,7 @@ impl Store for CosmosStore {
         page_size: u32,
         continuation: Option<&str>,
     ) -> Result<Page<Bytes>> {
-        let sql = match text {
-            QueryText::Typed(spec) => sql::render(&feed, spec),
-            QueryText::Sql(sql) => sql.clone(),
-        };
+        let (QueryText::Typed(_, sql) | QueryText::Sql(sql)) = text;
         let container = self.container(feed.container.name).await?;
         let mut options = QueryOptions::default().with_max_item_count(MaxItemCountHint::Limit(
             NonZeroU32::new(page_size).unwrap_or(NonZeroU32::MIN),
@@ -930,7 +928,7 @@ impl Store for CosmosStore {
         // ranges (one page) or passed their partial counts through. Where it cannot plan the
         // aggregate at all (SDK 1.0: 20302 across partitions or with some filters, 20113),
         // count matching rows instead.
-        let query = |aggregate| sdk_query(sql::render_count(&feed, filter, aggregate));
+        let query = |aggregate| sdk_query(&sql::render_count(&feed, filter, aggregate));
         let scope = || feed_scope(feed.scope);
         let result = match sum_pages(&container, query(true)?, scope()?).await {
             Err(e) if matches!(sub_status(&e), Some(20302 | 20113)) => {

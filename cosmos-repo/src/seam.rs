@@ -152,7 +152,9 @@ pub(crate) struct QuerySpec {
 /// What a query says: typed, or SQL text for stores that parse SQL.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum QueryText<'a> {
-    Typed(&'a QuerySpec),
+    /// A typed query, and its SQL as rendered for the binding of its continuations (so that
+    /// a store that sends SQL does not render it again).
+    Typed(&'a QuerySpec, &'a SqlQuery),
     Sql(&'a SqlQuery),
 }
 

@@ -411,7 +411,7 @@ impl Store for MemoryStore {
     ) -> Result<Page<Bytes>> {
         yield_now().await;
         let spec = match text {
-            QueryText::Typed(spec) => spec,
+            QueryText::Typed(spec, _) => spec,
             QueryText::Sql(sql) => {
                 return Err(Error::Unsupported {
                     message: format!(

@@ -78,15 +78,18 @@ impl Run<'_> {
     async fn fetch(&self, page_size: u32, continuation: Option<&str>) -> Result<Page<Bytes>> {
         continuation::check_page_size(page_size)?;
         let feed = feed(self.target, &self.scope);
-        let (text, binding) = match &self.text {
-            Text::Typed(spec) => (
-                QueryText::Typed(spec),
-                Binding::of(feed.container.name, feed.scope, &sql::render(&feed, spec)),
-            ),
-            Text::Sql(sql) => (
-                QueryText::Sql(sql),
-                Binding::of(feed.container.name, feed.scope, sql),
-            ),
+        let rendered;
+        let text = match &self.text {
+            Text::Typed(spec) => {
+                rendered = sql::render(&feed, spec);
+                QueryText::Typed(spec, &rendered)
+            }
+            Text::Sql(sql) => QueryText::Sql(sql),
+        };
+        let binding = match text {
+            QueryText::Typed(_, sql) | QueryText::Sql(sql) => {
+                Binding::of(feed.container.name, feed.scope, sql)
+            }
         };
         let store_token = binding.open(continuation)?;
         let mut page = self
