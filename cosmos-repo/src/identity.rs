@@ -172,7 +172,8 @@ impl fmt::Debug for Credential {
                 .debug_struct("ManagedIdentity")
                 .field("client_id", client_id)
                 .finish(),
-            Credential::Token(credential) => f.debug_tuple("Token").field(credential).finish(),
+            // A caller's credential may print its secrets; it is not asked to.
+            Credential::Token(_) => f.write_str("Token(<credential>)"),
             other => f.write_str(other.name()),
         }
     }
