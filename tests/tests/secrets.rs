@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
-use cosmos_repo::prelude::*;
 use cosmos_repo::{Cosmos, CosmosConfig, Credential};
 use cosmos_repo_tests::Order;
 use cosmos_repo_tests::fake::{self, Recorded, Reply, StaticToken};
@@ -62,7 +61,7 @@ impl Subscriber for Captured {
 async fn exercise(cosmos: &Cosmos, config: &CosmosConfig) -> String {
     let mut seen = format!("{config:?}\n{cosmos:?}\n{:?}\n", config.credential());
     let orders = cosmos.repository::<Order>();
-    let _ = write!(seen, "{orders:?}\n");
+    let _ = writeln!(seen, "{orders:?}");
     for result in [
         orders.read("contoso", "o-missing").await.map(|_| ()),
         orders
@@ -73,10 +72,10 @@ async fn exercise(cosmos: &Cosmos, config: &CosmosConfig) -> String {
         cosmos.verify_container::<Order>().await,
     ] {
         if let Err(err) = result {
-            let _ = write!(seen, "{err}\n{err:?}\n");
+            let _ = writeln!(seen, "{err}\n{err:?}");
             let mut source = std::error::Error::source(&err);
             while let Some(cause) = source {
-                let _ = write!(seen, "{cause}\n{cause:?}\n");
+                let _ = writeln!(seen, "{cause}\n{cause:?}");
                 source = cause.source();
             }
         }
