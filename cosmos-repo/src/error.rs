@@ -56,6 +56,22 @@ pub enum Error {
         paths: Vec<String>,
     },
 
+    /// A write failed in flight, was sent again by the SDK, and the retry found the document
+    /// there (HTTP 409): the first attempt may have written it. Read the document to know.
+    #[error(
+        "creating document `{id}` in container `{container}` under partition key {partition_key} took {attempts} attempts, the first failing in flight, and the last found the document: the first attempt may have created it; read the document to check before writing again"
+    )]
+    MaybeApplied {
+        /// The container written to.
+        container: String,
+        /// The document's partition key.
+        partition_key: PartitionKey,
+        /// The document's id.
+        id: String,
+        /// How many requests were sent.
+        attempts: usize,
+    },
+
     /// The document changed since the etag sent as `If-Match` was read (HTTP 412).
     #[error(
         "document `{id}` in container `{container}` has changed since it was read (etag mismatch); read it again and reapply the change, or use `update`, which does both"
@@ -227,7 +243,9 @@ impl Error {
             Error::NotFound { .. }
             | Error::DatabaseNotFound { .. }
             | Error::ContainerNotFound { .. } => 404,
-            Error::AlreadyExists { .. } | Error::UniqueKeyViolation { .. } => 409,
+            Error::AlreadyExists { .. }
+            | Error::UniqueKeyViolation { .. }
+            | Error::MaybeApplied { .. } => 409,
             Error::PreconditionFailed { .. } | Error::UpdateConflict { .. } => 412,
             Error::Throttled { .. } => 429,
             Error::Unauthorized { .. } => 401,

@@ -439,6 +439,19 @@ async fn sum_pages(
     Ok(Response::new(total, charge, None, None, 200))
 }
 
+/// When the SDK sent the operation that failed with `e` again after an attempt whose outcome
+/// is unknown (failed in flight, timed out, or a server error), how many requests it sent.
+fn in_flight_retry(e: &CosmosError) -> Option<usize> {
+    let diagnostics = e.diagnostics()?;
+    let requests = diagnostics.requests();
+    let (_, earlier) = requests.split_last()?;
+    let unknown = earlier.iter().any(|attempt| {
+        let status = u16::from(attempt.status().status_code());
+        attempt.error().is_some() || status == 408 || status >= 500
+    });
+    unknown.then(|| diagnostics.request_count())
+}
+
 fn sub_status(e: &CosmosError) -> Option<u16> {
     e.status().sub_status().map(|s| s.value())
 }
@@ -961,6 +974,16 @@ impl Fixes<'_> {
         let sub_status = status.sub_status().map_or(0, |s| u32::from(s.value()));
         match status.status_code() {
             StatusCode::NotFound if key.is_some() => key.map(|k| k.not_found()),
+            // A create the SDK sent again after its first attempt failed in flight: the 409
+            // may be that attempt's own document.
+            StatusCode::Conflict if op == Op::Write && in_flight_retry(&e).is_some() => {
+                key.map(|k| Error::MaybeApplied {
+                    container: k.container.to_owned(),
+                    partition_key: k.partition_key.clone(),
+                    id: k.id.to_owned(),
+                    attempts: in_flight_retry(&e).unwrap_or(2),
+                })
+            }
             StatusCode::Conflict if key.is_some() => key.map(|k| k.already_exists()),
             StatusCode::PreconditionFailed if key.is_some() => key.map(|k| k.precondition_failed()),
             _ => None,

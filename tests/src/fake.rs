@@ -55,6 +55,14 @@ impl Reply {
 
 type Responder = dyn Fn(&Recorded) -> Reply + Send + Sync;
 
+/// The answer that is none: the fake closes the connection after reading the request, as a
+/// connection reset mid-request looks to a client.
+pub const DROP: Reply = Reply {
+    status: 0,
+    headers: Vec::new(),
+    body: String::new(),
+};
+
 /// A loopback HTTP server answering through a closure.
 pub struct FakeServer {
     /// `http://127.0.0.1:PORT/`
@@ -89,6 +97,10 @@ impl FakeServer {
                     while let Some(request) = read_request(&mut reader).await {
                         let reply = respond(&request);
                         seen.lock().unwrap().push(request);
+                        if reply.status == DROP.status {
+                            // The connection closes with the request read and no answer.
+                            break;
+                        }
                         if write.write_all(&encode(&reply)).await.is_err() {
                             break;
                         }
