@@ -10,12 +10,35 @@ use crate::seam::{Feed, QuerySpec, Scope};
 
 /// The query's SQL: `SELECT [TOP n] ... FROM c [WHERE ...] [ORDER BY ...] [OFFSET .. LIMIT ..]`.
 pub(crate) fn render(feed: &Feed<'_>, spec: &QuerySpec) -> SqlQuery {
+    render_parts(
+        feed,
+        &Parts {
+            filter: spec.filter.as_ref(),
+            order_by: &spec.order_by,
+            offset: spec.offset,
+            limit: spec.limit,
+            select: &spec.select,
+        },
+    )
+}
+
+/// A query's parts, borrowed: what `render` needs, without a [`QuerySpec`] to own them.
+pub(crate) struct Parts<'a> {
+    pub filter: Option<&'a Expr>,
+    pub order_by: &'a [(Path, bool)],
+    pub offset: Option<u64>,
+    pub limit: Option<u64>,
+    pub select: &'a Select,
+}
+
+/// As [`render`], from borrowed parts.
+pub(crate) fn render_parts(feed: &Feed<'_>, spec: &Parts<'_>) -> SqlQuery {
     let mut sql = SqlQuery::default();
     sql.text.push_str("SELECT ");
     if let (Some(limit), None) = (spec.limit, spec.offset) {
         let _ = write!(sql.text, "TOP {limit} ");
     }
-    match &spec.select {
+    match spec.select {
         Select::Documents => sql.text.push('*'),
         Select::Value(selected) => {
             sql.text.push_str("VALUE ");
@@ -33,7 +56,7 @@ pub(crate) fn render(feed: &Feed<'_>, spec: &QuerySpec) -> SqlQuery {
         }
     }
     sql.text.push_str(" FROM c");
-    where_clause(feed, spec.filter.as_ref(), &mut sql);
+    where_clause(feed, spec.filter, &mut sql);
     for (i, (key, descending)) in spec.order_by.iter().enumerate() {
         sql.text.push_str(if i == 0 { " ORDER BY " } else { ", " });
         path(key, &mut sql.text);
@@ -82,8 +105,16 @@ fn where_clause(feed: &Feed<'_>, filter: Option<&Expr>, sql: &mut SqlQuery) {
             bind(sql, value);
         }
     }
+    // A type that shares its container reads only its own documents.
+    if let Some(discriminator) = feed.container.model.discriminator {
+        and(sql);
+        path(&Path::root(discriminator.property), &mut sql.text);
+        sql.text.push_str(" = ");
+        bind(sql, Value::from(discriminator.value));
+    }
     if let Some(filter) = filter {
-        let alone = !matches!(feed.scope, Scope::Partition(_));
+        let alone = !matches!(feed.scope, Scope::Partition(_))
+            && feed.container.model.discriminator.is_none();
         and(sql);
         expr_within(
             filter,

@@ -193,3 +193,30 @@ fn names_that_are_keywords_or_need_escaping_are_quoted() {
         r#"SELECT * FROM c WHERE c["value"] = @p0 AND c["say \"hi\""] = @p1 AND c["Order"] = @p2"#
     );
 }
+
+#[test]
+fn a_type_sharing_its_container_queries_only_its_own_documents() {
+    use cosmos_repo_tests::AppOrder;
+    let orders = Repository::<AppOrder>::in_memory();
+    let scoped = orders.query().partition("t").to_sql().unwrap();
+    assert_eq!(
+        scoped.text,
+        "SELECT * FROM c WHERE c.tenant = @p0 AND c.type = @p1"
+    );
+    assert_eq!(params(&scoped), [json!("t"), json!("order")]);
+    let filtered = orders
+        .query()
+        .cross_partition()
+        .filter(
+            AppOrder::FIELDS
+                .total
+                .gt(1.0)
+                .or(AppOrder::FIELDS.total.lt(0.0)),
+        )
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        filtered.text,
+        "SELECT * FROM c WHERE c.type = @p0 AND (c.total > @p1 OR c.total < @p2)"
+    );
+}

@@ -432,10 +432,13 @@ impl Store for MemoryStore {
             now,
         };
         let partitions = &collection.partitions;
+        let discriminator = feed.container.model.discriminator;
         let matches = |doc: &Stored| {
-            spec.filter
-                .as_ref()
-                .is_none_or(|f| eval(f, doc.json()) == Truth::True)
+            doc.is_of(discriminator.as_ref())
+                && spec
+                    .filter
+                    .as_ref()
+                    .is_none_or(|f| eval(f, doc.json()) == Truth::True)
         };
         let page_size = page_size.max(1) as usize;
         let limit = spec.limit.map_or(usize::MAX, |l| l as usize);
@@ -536,6 +539,7 @@ impl Store for MemoryStore {
                 now,
             };
             in_scope(&collection.partitions, feed.scope, None, live)
+                .filter(|(_, _, doc)| doc.is_of(feed.container.model.discriminator.as_ref()))
                 .filter(|(_, _, doc)| filter.is_none_or(|f| eval(f, doc.json()) == Truth::True))
                 .count() as u64
         });

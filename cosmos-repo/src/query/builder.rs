@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::field::Field;
 use super::filter::{Filter, OrderBy};
 use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page, feed};
-use crate::ast::{CmpOp, Expr, Path, Select, SqlQuery};
+use crate::ast::{Path, Select, SqlQuery};
 use crate::document::CosmosDocument;
 use crate::error::Result;
 use crate::key::{IntoPartitionKey, KeyPrefix};
@@ -187,21 +187,6 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
             limits::check_partition_key(key)?;
         }
         let filter = self.filter.as_ref().map(Filter::expr).transpose()?.cloned();
-        // A type that shares its container reads only its own documents.
-        let filter = match self.target.container.model.discriminator {
-            Some(discriminator) => {
-                let own = Expr::Compare(
-                    Path::root(discriminator.property),
-                    CmpOp::Eq,
-                    Value::from(discriminator.value),
-                );
-                Some(match filter {
-                    Some(filter) => Expr::And(Box::new(own), Box::new(filter)),
-                    None => own,
-                })
-            }
-            None => filter,
-        };
         Ok(QuerySpec {
             filter,
             order_by: self.order_by.clone(),
@@ -241,8 +226,17 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
     /// # Ok::<(), cosmos_repo::Error>(())
     /// ```
     pub fn to_sql(&self) -> Result<SqlQuery> {
-        let spec = self.spec()?;
-        Ok(sql::render(&feed(self.target, &self.scope.0), &spec))
+        if let Some(key) = &self.scope.0 {
+            limits::check_partition_key(key)?;
+        }
+        let parts = sql::Parts {
+            filter: self.filter.as_ref().map(Filter::expr).transpose()?,
+            order_by: &self.order_by,
+            offset: self.offset,
+            limit: self.limit,
+            select: &self.select,
+        };
+        Ok(sql::render_parts(&feed(self.target, &self.scope.0), &parts))
     }
 
     /// One page of at most `page_size` results, after `continuation` (`None` for the first).
