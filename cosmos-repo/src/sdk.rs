@@ -939,18 +939,36 @@ impl Store for CosmosStore {
         let container = self.container(feed.container.name).await?;
         // Summing the pages of COUNT(1) is right whether the SDK aggregated across partition
         // ranges (one page) or passed their partial counts through. Where it cannot plan the
-        // aggregate at all (SDK 1.0: 20302 across partitions or with some filters, 20113),
-        // count matching rows instead.
+        // aggregate across partitions (SDK 1.0: 20302, or 20113 with some filters), each feed
+        // range is counted on its own, where an aggregate needs no plan; only if that fails
+        // too are matching rows counted.
         let query = |aggregate| sdk_query(&sql::render_count(&feed, filter, aggregate));
-        let scope = || feed_scope(feed.scope);
-        let result = match sum_pages(&container, query(true)?, scope()?).await {
-            Err(e) if matches!(sub_status(&e), Some(20302 | 20113)) => {
-                sum_pages(&container, query(false)?, scope()?).await
-            }
+        let refused = |e: &CosmosError| matches!(sub_status(e), Some(20302 | 20113));
+        let result = match sum_pages(&container, query(true)?, feed_scope(feed.scope)?).await {
+            Err(e) if refused(&e) => match count_per_range(&container, &query(true)?).await {
+                Err(e) if refused(&e) => {
+                    sum_pages(&container, query(false)?, feed_scope(feed.scope)?).await
+                }
+                result => result,
+            },
             result => result,
         };
         result.map_err(|e| self.error(e, Op::Read, None))
     }
+}
+
+/// `COUNT(1)` in each feed range of the container, added up.
+async fn count_per_range(
+    container: &ContainerClient,
+    query: &azure_data_cosmos::Query,
+) -> std::result::Result<Response<u64>, CosmosError> {
+    let mut total = Response::new(0, 0.0, None, None, 200);
+    for range in container.read_feed_ranges(None).await? {
+        let counted = sum_pages(container, query.clone(), FeedScope::range(range)).await?;
+        total.value += counted.value;
+        total.request_charge += counted.request_charge;
+    }
+    Ok(total)
 }
 
 /// What a request was doing, for choosing the fix of a 403.

@@ -314,3 +314,23 @@ async fn server_keeps_documents_past_their_time_to_live() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert!(tokens.find("ann", "t1").await.unwrap().is_some());
 }
+
+/// Across partitions the SDK cannot plan a filtered `COUNT(1)` (20302); the count is summed per
+/// feed range. (The server charges 1 RU a request and answers all rows in one page, so the
+/// saving over counting rows does not show here.)
+#[tokio::test]
+async fn a_filtered_count_across_partitions_is_summed_per_range() {
+    let orders = local_database().await.repository::<Order>();
+    let docs: Vec<Order> = (0..1_500)
+        .map(|i| Order::new(&format!("c-{}", i % 30), &format!("o-{i}"), f64::from(i)))
+        .collect();
+    assert!(orders.upsert_all(&docs).await.is_success());
+    let counted = orders
+        .query()
+        .cross_partition()
+        .filter(Order::FIELDS.total.ge(500.0))
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(counted, 1_000);
+}
