@@ -120,36 +120,8 @@ async fn main() {
     });
 
     // The raw SDK, with the same client settings.
-    let pool = ConnectionPoolOptions::builder()
-        .with_is_http2_allowed(false)
-        .with_server_certificate_validation(ServerCertificateValidation::RequiredUnlessEmulator)
-        .build()
-        .unwrap();
-    let runtime = CosmosRuntime::builder()
-        .with_connection_pool(pool)
-        .build()
-        .await
-        .unwrap();
-    let account = AccountReference::with_authentication_key(
-        gateway.endpoint.parse().unwrap(),
-        EMULATOR_KEY.to_owned(),
-    );
-    let client = CosmosClient::builder()
-        .with_default_operation_options(
-            OperationOptionsBuilder::new()
-                .with_content_response_on_write(ContentResponseOnWrite::Enabled)
-                .build(),
-        )
-        .with_binary_encoding_options(BinaryEncodingOptions::new().with_enabled(false))
-        .with_runtime(runtime)
-        .build(account, RoutingStrategy::PreferredRegions(Vec::new()))
-        .await
-        .unwrap();
-    let container = client
-        .database_client("db".to_owned())
-        .container_client("orders".to_owned(), None)
-        .await
-        .unwrap();
+    let container =
+        cosmos_repo_tests::raw::container(&gateway.endpoint, EMULATOR_KEY, "db", "orders").await;
 
     // The repository, connected as the emulator settings connect it.
     let config = CosmosConfig::builder()

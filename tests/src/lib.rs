@@ -5,6 +5,7 @@ use cosmos_repo::prelude::*;
 use cosmos_repo::{CosmosDocument, CosmosFields, MemoryStore};
 
 pub mod fake;
+pub mod raw;
 pub mod scenarios;
 pub mod server;
 
