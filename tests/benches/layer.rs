@@ -10,14 +10,8 @@ use std::future::Future;
 use std::hint::black_box;
 use std::time::Instant;
 
-use azure_data_cosmos::options::{
-    BinaryEncodingOptions, ConnectionPoolOptions, ContentResponseOnWrite, ItemWriteOptions,
-    MaxItemCountHint, OperationOptionsBuilder, Precondition, QueryOptions,
-    ServerCertificateValidation,
-};
-use azure_data_cosmos::{
-    AccountReference, CosmosClient, CosmosRuntime, FeedScope, PartitionKey, Query, RoutingStrategy,
-};
+use azure_data_cosmos::options::{ItemWriteOptions, MaxItemCountHint, Precondition, QueryOptions};
+use azure_data_cosmos::{FeedScope, PartitionKey, Query};
 use cosmos_repo::prelude::*;
 use cosmos_repo::{CosmosConfig, EMULATOR_KEY};
 use cosmos_repo_tests::fake::{self, Recorded, Reply};
