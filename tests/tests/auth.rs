@@ -270,3 +270,82 @@ async fn preferred_regions_route_reads() {
         );
     }
 }
+
+/// Issues tokens that stop being fresh (five minutes before they expire, as the client
+/// refreshes) one second after they are issued, and counts the requests for them.
+#[derive(Debug, Default)]
+struct ShortLived(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl azure_core::credentials::TokenCredential for ShortLived {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<azure_core::credentials::AccessToken> {
+        let issued = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        Ok(azure_core::credentials::AccessToken::new(
+            fake::token_with_oid(&format!("{issued:08}-0000-0000-0000-000000000000")),
+            azure_core::time::OffsetDateTime::now_utc()
+                + azure_core::time::Duration::minutes(5)
+                + azure_core::time::Duration::seconds(1),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn operations_keep_working_across_token_refreshes_with_one_request_each() {
+    let gateway = fake::gateway(|request: &Recorded| {
+        request
+            .target
+            .starts_with("/dbs/db/colls/orders/docs/")
+            .then(|| Reply::cosmos_error(404, 0, "not found"))
+    });
+    let tokens = Arc::new(ShortLived::default());
+    let cosmos = connect(&gateway, Credential::Token(tokens.clone())).await;
+    let orders = cosmos.repository::<Order>();
+    let burst = || {
+        futures::future::join_all((0..16).map(|i| {
+            let orders = orders.clone();
+            async move { orders.find("contoso", &format!("o-{i}")).await }
+        }))
+    };
+    let issued_at_connect = tokens.0.load(std::sync::atomic::Ordering::SeqCst);
+    for result in burst().await {
+        assert!(result.unwrap().is_none());
+    }
+    assert_eq!(
+        tokens.0.load(std::sync::atomic::Ordering::SeqCst),
+        issued_at_connect,
+        "a fresh token is reused"
+    );
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    for result in burst().await {
+        assert!(
+            result.unwrap().is_none(),
+            "still working after the token went stale"
+        );
+    }
+    assert_eq!(
+        tokens.0.load(std::sync::atomic::Ordering::SeqCst),
+        issued_at_connect + 1,
+        "16 requests at once share one refresh"
+    );
+    let sent: Vec<String> = gateway
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            r.headers
+                .get("authorization")
+                .map(|a| fake::percent_decode(a))
+        })
+        .collect();
+    let last = fake::token_with_oid(&format!(
+        "{:08}-0000-0000-0000-000000000000",
+        issued_at_connect + 1
+    ));
+    assert!(
+        sent.last().is_some_and(|a| a.ends_with(&last)),
+        "the refreshed token is the one sent"
+    );
+}
