@@ -6,7 +6,7 @@ mod patch;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -70,14 +70,80 @@ pub struct MemoryStore {
     inner: Arc<Inner>,
 }
 
-/// Partition key (as JSON) -> id -> document, both ordered so queries can page by position.
-type Partitions = BTreeMap<String, BTreeMap<String, Stored>>;
+/// One partition's documents, by id, ordered so queries can page by position.
+type Partition = BTreeMap<String, Stored>;
 
-/// One container: its documents, and its default time to live as the model last declared it.
+/// One container: its partitions by key (as JSON, ordered so queries can page by position),
+/// each locked on its own, so that writers of different partitions do not wait for each
+/// other; and its default time to live as the model last declared it.
 #[derive(Debug, Default)]
 struct Collection {
-    partitions: Partitions,
-    default_ttl: Option<i32>,
+    partitions: RwLock<BTreeMap<String, Arc<RwLock<Partition>>>>,
+    default_ttl: Mutex<Option<i32>>,
+}
+
+impl Collection {
+    fn default_ttl(&self) -> Option<i32> {
+        *self
+            .default_ttl
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The partition of `key`, made empty if it is new.
+    fn partition(&self, key: String) -> Arc<RwLock<Partition>> {
+        let found = read(&self.partitions).get(&key).cloned();
+        found.unwrap_or_else(|| Arc::clone(write(&self.partitions).entry(key).or_default()))
+    }
+
+    /// The partitions a query in `scope` reads, after `after_partition`, in key order: a range
+    /// of them, since a key and the keys under its first levels share a prefix.
+    fn in_scope(
+        &self,
+        scope: Scope<'_>,
+        after_partition: Option<&str>,
+    ) -> Vec<(String, Arc<RwLock<Partition>>)> {
+        let (stem, only) = match scope {
+            Scope::Partition(key) => {
+                let only = key.to_string();
+                (
+                    only.strip_suffix(']').unwrap_or(&only).to_owned(),
+                    Some(only),
+                )
+            }
+            Scope::CrossPartition => (String::new(), None),
+        };
+        let in_partition = |pk: &str| {
+            only.as_deref().is_none_or(|only| {
+                pk == only
+                    || pk
+                        .strip_prefix(stem.as_str())
+                        .is_some_and(|rest| rest.starts_with(','))
+            })
+        };
+        let from = match after_partition {
+            Some(pk) if pk > stem.as_str() => pk.to_owned(),
+            _ => stem.clone(),
+        };
+        read(&self.partitions)
+            .range(from..)
+            .take_while(|(pk, _)| pk.starts_with(stem.as_str()))
+            .filter(|(pk, _)| in_partition(pk))
+            .map(|(pk, partition)| (pk.clone(), Arc::clone(partition)))
+            .collect()
+    }
+}
+
+/// A lock for reading; a poisoned one is taken as is: writes change partitions only by inserts
+/// and removes (which a failed batch undoes before it returns), and nothing between those
+/// panics, so no panic leaves them half changed.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A lock for writing; see [`read`].
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// What an operation does to its document.
@@ -139,7 +205,7 @@ impl Stored {
 #[derive(Debug, Default)]
 struct Inner {
     /// Container name -> its documents.
-    containers: RwLock<HashMap<String, Collection>>,
+    containers: RwLock<HashMap<String, Arc<Collection>>>,
     /// Numbers every request; the source of etags, resource ids and activity ids.
     sequence: AtomicU64,
     /// Seconds added to the system clock by [`MemoryStore::advance_time`].
@@ -152,22 +218,21 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// The documents, for reading. A poisoned lock is taken as is: writes change them only by
-    /// inserts and removes (which a failed batch undoes before it returns), and nothing between
-    /// those panics, so no panic leaves them half changed.
-    fn read_containers(&self) -> RwLockReadGuard<'_, HashMap<String, Collection>> {
-        self.inner
-            .containers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// The container `name`, made empty if it is new.
+    fn collection(&self, name: &str) -> Arc<Collection> {
+        let found = read(&self.inner.containers).get(name).cloned();
+        found.unwrap_or_else(|| {
+            Arc::clone(
+                write(&self.inner.containers)
+                    .entry(name.to_owned())
+                    .or_default(),
+            )
+        })
     }
 
-    /// The documents, for writing.
-    fn write_containers(&self) -> RwLockWriteGuard<'_, HashMap<String, Collection>> {
-        self.inner
-            .containers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// The container `name`, if anything was ever written to it.
+    fn existing(&self, name: &str) -> Option<Arc<Collection>> {
+        read(&self.inner.containers).get(name).cloned()
     }
 
     /// Moves the store's clock forward by `by` (whole seconds, as Cosmos DB's `_ts`), so that
@@ -202,10 +267,12 @@ impl MemoryStore {
             .clock_offset
             .fetch_add(by.as_secs(), Ordering::Relaxed);
         let now = self.now();
-        for collection in self.write_containers().values_mut() {
-            let ttl = collection.default_ttl;
-            for partition in collection.partitions.values_mut() {
-                partition.retain(|_, doc| !doc.expired(ttl, now));
+        let collections: Vec<Arc<Collection>> =
+            read(&self.inner.containers).values().cloned().collect();
+        for collection in collections {
+            let ttl = collection.default_ttl();
+            for partition in read(&collection.partitions).values() {
+                write(partition).retain(|_, doc| !doc.expired(ttl, now));
             }
         }
     }
@@ -231,8 +298,8 @@ impl MemoryStore {
     }
 
     /// Applies `operations` to one partition in order; on the first failure, undoes what the
-    /// others did and answers its index and error. Holds the write lock throughout, so no
-    /// reader sees a batch half applied.
+    /// others did and answers its index and error. Holds the partition's write lock
+    /// throughout, so no reader sees a batch half applied.
     fn apply(
         &self,
         container: Container<'_>,
@@ -240,14 +307,14 @@ impl MemoryStore {
         operations: &[ItemOperation<'_>],
     ) -> std::result::Result<Vec<ItemResult>, (usize, Error)> {
         let now = self.now();
-        let mut containers = self.write_containers();
-        let collection = containers.entry(container.name.to_owned()).or_default();
-        collection.default_ttl = container.model.default_ttl;
-        let ttl = collection.default_ttl;
-        let partition = collection
-            .partitions
-            .entry(partition_key.to_string())
-            .or_default();
+        let collection = self.collection(container.name);
+        let ttl = container.model.default_ttl;
+        *collection
+            .default_ttl
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = ttl;
+        let partition = collection.partition(partition_key.to_string());
+        let mut partition = write(&partition);
         if ttl.is_some() {
             partition.retain(|_, doc| !doc.expired(ttl, now));
         }
@@ -258,7 +325,7 @@ impl MemoryStore {
             let current = partition.get(operation.id);
             let result = match self
                 .apply_one(container, key, *operation, current)
-                .and_then(|effect| unique(container, key, &effect, partition).map(|()| effect))
+                .and_then(|effect| unique(container, key, &effect, &partition).map(|()| effect))
             {
                 Ok(Effect::Keep(bytes, etag)) => self.response(Some(bytes), etag, 200),
                 Ok(Effect::Put(doc, status)) => {
@@ -424,14 +491,25 @@ impl Store for MemoryStore {
         let cursor = continuation.map(Cursor::parse).transpose()?;
         check_order_by(&feed.container.model, spec)?;
         let now = self.now();
-        let containers = self.read_containers();
-        let empty = Collection::default();
-        let collection = containers.get(feed.container.name).unwrap_or(&empty);
+        let collection = self.existing(feed.container.name);
         let live = Live {
-            ttl: collection.default_ttl,
+            ttl: collection.as_ref().and_then(|c| c.default_ttl()),
             now,
         };
-        let partitions = &collection.partitions;
+        // Unsorted pages resume in the partition of the last row returned; sorted ones read
+        // every partition in scope. Each partition is locked for reading while the page is made.
+        let resume = cursor
+            .as_ref()
+            .filter(|_| spec.order_by.is_empty())
+            .map(|c| c.partition_key.as_str());
+        let in_scope_partitions = collection
+            .as_ref()
+            .map(|c| c.in_scope(feed.scope, resume))
+            .unwrap_or_default();
+        let partitions: Vec<(String, RwLockReadGuard<'_, Partition>)> = in_scope_partitions
+            .iter()
+            .map(|(pk, partition)| (pk.clone(), read(partition)))
+            .collect();
         let discriminator = feed.container.model.discriminator;
         let matches = |doc: &Stored| {
             doc.is_of(discriminator.as_ref())
@@ -458,14 +536,14 @@ impl Store for MemoryStore {
             let after = cursor
                 .as_ref()
                 .map(|c| (c.partition_key.as_str(), c.id.as_str()));
-            let mut found = in_scope(partitions, feed.scope, after, live)
+            let mut found = in_scope(&partitions, after, live)
                 .filter(|(_, _, doc)| matches(doc))
                 .skip(if after.is_some() { 0 } else { offset(spec) });
             let rows: Vec<_> = found.by_ref().take(want).collect();
             let more = found.next().is_some();
             (rows, more)
         } else {
-            let mut sorted: Vec<_> = in_scope(partitions, feed.scope, None, live)
+            let mut sorted: Vec<_> = in_scope(&partitions, None, live)
                 .filter(|(_, _, doc)| matches(doc))
                 .map(|row| (sort_keys(row.2), row))
                 .collect();
@@ -520,7 +598,6 @@ impl Store for MemoryStore {
             .into_iter()
             .filter_map(|(_, _, doc)| project(&spec.select, doc))
             .collect();
-        drop(containers);
         Ok(Page::new(
             items,
             next.map(|c| c.token()),
@@ -532,18 +609,21 @@ impl Store for MemoryStore {
     async fn count(&self, feed: Feed<'_>, filter: Option<&Expr>) -> Result<Response<u64>> {
         yield_now().await;
         let now = self.now();
-        let containers = self.read_containers();
-        let count = containers.get(feed.container.name).map_or(0, |collection| {
+        let count = self.existing(feed.container.name).map_or(0, |collection| {
             let live = Live {
-                ttl: collection.default_ttl,
+                ttl: collection.default_ttl(),
                 now,
             };
-            in_scope(&collection.partitions, feed.scope, None, live)
+            let in_scope_partitions = collection.in_scope(feed.scope, None);
+            let partitions: Vec<(String, RwLockReadGuard<'_, Partition>)> = in_scope_partitions
+                .iter()
+                .map(|(pk, partition)| (pk.clone(), read(partition)))
+                .collect();
+            in_scope(&partitions, None, live)
                 .filter(|(_, _, doc)| doc.is_of(feed.container.model.discriminator.as_ref()))
                 .filter(|(_, _, doc)| filter.is_none_or(|f| eval(f, doc.json()) == Truth::True))
                 .count() as u64
         });
-        drop(containers);
         Ok(self.response(count, None, 200))
     }
 }
@@ -592,43 +672,16 @@ struct Live {
     now: u64,
 }
 
-/// Every live document of a container in scope, in (partition key, id) order, from `after` on.
+/// Every live document of the locked `partitions` (in key order), in (partition key, id)
+/// order, after `after`.
 fn in_scope<'a>(
-    partitions: &'a Partitions,
-    scope: Scope<'_>,
+    partitions: &'a [(String, RwLockReadGuard<'_, Partition>)],
     after: Option<(&str, &str)>,
     live: Live,
 ) -> impl Iterator<Item = (&'a String, &'a String, &'a Stored)> + 'a {
-    // A key, or the first levels of a hierarchical key: `["acme"]` also scopes `["acme","u1"]`.
-    // Partitions sort by their key's JSON, so the ones in scope are one range of them.
-    let (start, only) = match scope {
-        Scope::Partition(key) => {
-            let only = key.to_string();
-            (
-                only.strip_suffix(']').unwrap_or(&only).to_owned(),
-                Some(only),
-            )
-        }
-        Scope::CrossPartition => (String::new(), None),
-    };
-    let in_partition = move |pk: &str| {
-        only.as_deref().is_none_or(|only| {
-            let stem = only.strip_suffix(']').unwrap_or(only);
-            pk == only
-                || pk
-                    .strip_prefix(stem)
-                    .is_some_and(|rest| rest.starts_with(','))
-        })
-    };
-    let from = match after {
-        Some((pk, _)) if pk > start.as_str() => pk.to_owned(),
-        _ => start.clone(),
-    };
     let after = after.map(|(pk, id)| (pk.to_owned(), id.to_owned()));
     partitions
-        .range(from..)
-        .take_while(move |(pk, _)| pk.starts_with(start.as_str()))
-        .filter(move |(pk, _)| in_partition(pk))
+        .iter()
         .flat_map(move |(pk, docs)| {
             // Resume inside the partition of the last row returned, after its id.
             let from = match &after {
