@@ -4,25 +4,11 @@ use std::sync::Arc;
 
 use cosmos_repo::model::ContainerSpec;
 use cosmos_repo::{CosmosConfig, CosmosConfigBuilder, Credential};
-use cosmos_repo_tests::fake::{self, FakeServer, Recorded, Reply, StaticToken};
+use cosmos_repo_tests::fake::{self, FakeServer, StaticToken};
 use examples::Order;
 use examples::doctor::{Diagnosis, diagnose};
 
 const OID: &str = "11111111-2222-3333-4444-555555555555";
-
-/// A gateway that answers `status`/`sub_status` to `method path` and the account metadata
-/// otherwise.
-fn gateway_failing(
-    method: &'static str,
-    path: &'static str,
-    status: u16,
-    sub_status: u32,
-) -> FakeServer {
-    fake::gateway(move |request: &Recorded| {
-        (request.method == method && request.target.split('?').next() == Some(path))
-            .then(|| Reply::cosmos_error(status, sub_status, "refused by the fake gateway"))
-    })
-}
 
 fn signed_in(gateway: &FakeServer, token: Option<String>) -> CosmosConfigBuilder {
     CosmosConfig::builder()
@@ -77,7 +63,7 @@ async fn a_token_that_cannot_be_had_is_explained() {
 
 #[tokio::test]
 async fn a_missing_data_plane_role_gives_the_assignment_for_the_principal() {
-    let gateway = gateway_failing("GET", "/dbs/db", 403, 5301);
+    let gateway = fake::gateway_failing("GET", "/dbs/db", 403, 5301);
     let diagnosis = run(signed_in(&gateway, Some(fake::token_with_oid(OID)))).await;
     assert_explains(
         &diagnosis,
@@ -89,7 +75,7 @@ async fn a_missing_data_plane_role_gives_the_assignment_for_the_principal() {
 
 #[tokio::test]
 async fn key_auth_disabled_on_the_account_is_explained() {
-    let gateway = gateway_failing("GET", "/", 401, 5202);
+    let gateway = fake::gateway_failing("GET", "/", 401, 5202);
     let config = CosmosConfig::builder()
         .endpoint(&gateway.endpoint)
         .database("db")
@@ -103,7 +89,7 @@ async fn key_auth_disabled_on_the_account_is_explained() {
 
 #[tokio::test]
 async fn a_missing_container_gives_the_command_that_creates_it() {
-    let gateway = gateway_failing("GET", "/dbs/db/colls/orders", 404, 0);
+    let gateway = fake::gateway_failing("GET", "/dbs/db/colls/orders", 404, 0);
     let diagnosis = run(signed_in(&gateway, Some(fake::token_with_oid(OID)))).await;
     assert_explains(
         &diagnosis,

@@ -7,9 +7,8 @@
 use std::time::Instant;
 
 use cosmos_repo::prelude::*;
-use cosmos_repo::{CosmosConfig, EMULATOR_KEY};
 use cosmos_repo_tests::fake::{self, Recorded, Reply};
-use cosmos_repo_tests::server::connect_with;
+use cosmos_repo_tests::server::connect_to_fake;
 
 #[derive(Debug, Clone, Serialize, Deserialize, CosmosDocument)]
 #[cosmos(container = "orders")]
@@ -73,10 +72,7 @@ async fn main() {
                 reply
             })
     });
-    let config = CosmosConfig::builder()
-        .endpoint(&gateway.endpoint)
-        .database("db");
-    let cosmos = connect_with(config, EMULATOR_KEY).await;
+    let cosmos = connect_to_fake(&gateway.endpoint).await;
     let repo = cosmos.repository::<Big>();
     let doc = big();
     repo.upsert(&doc).await.unwrap();

@@ -12,10 +12,10 @@ use std::time::Instant;
 
 use azure_data_cosmos::options::{ItemWriteOptions, MaxItemCountHint, Precondition, QueryOptions};
 use azure_data_cosmos::{FeedScope, PartitionKey, Query};
+use cosmos_repo::EMULATOR_KEY;
 use cosmos_repo::prelude::*;
-use cosmos_repo::{CosmosConfig, EMULATOR_KEY};
 use cosmos_repo_tests::fake::{self, Recorded, Reply};
-use cosmos_repo_tests::server::connect_with;
+use cosmos_repo_tests::server::connect_to_fake;
 use futures::StreamExt as _;
 
 #[derive(Debug, Clone, Serialize, Deserialize, CosmosDocument)]
@@ -118,10 +118,7 @@ async fn main() {
         cosmos_repo_tests::raw::container(&gateway.endpoint, EMULATOR_KEY, "db", "orders").await;
 
     // The repository, connected as the emulator settings connect it.
-    let config = CosmosConfig::builder()
-        .endpoint(&gateway.endpoint)
-        .database("db");
-    let repo = connect_with(config, EMULATOR_KEY).await.repository::<Doc>();
+    let repo = connect_to_fake(&gateway.endpoint).await.repository::<Doc>();
 
     let order = doc();
     let stored_etag = Etag::new("\"1\"");

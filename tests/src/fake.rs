@@ -171,6 +171,20 @@ pub fn gateway(fault: impl Fn(&Recorded) -> Option<Reply> + Send + Sync + 'stati
     gateway_on(listener, account, fault)
 }
 
+/// A fake gateway that answers `status`/`sub_status` to requests for `method path` (query
+/// string aside), and the account metadata otherwise.
+pub fn gateway_failing(
+    method: &'static str,
+    path: &'static str,
+    status: u16,
+    sub_status: u32,
+) -> FakeServer {
+    gateway(move |request: &Recorded| {
+        (request.method == method && request.target.split('?').next() == Some(path))
+            .then(|| Reply::cosmos_error(status, sub_status, "refused by the fake gateway"))
+    })
+}
+
 /// A fake gateway on `listener` describing the account as `account` (see [`account`]).
 pub fn gateway_on(
     listener: std::net::TcpListener,

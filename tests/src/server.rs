@@ -74,6 +74,13 @@ pub async fn connect_with(config: CosmosConfigBuilder, key: &str) -> Cosmos {
         .unwrap_or_else(|e| panic!("cannot use the server: {e:?}"))
 }
 
+/// Connects to the database `db` of a loopback fake gateway (see [`crate::fake::gateway`])
+/// with the emulator key.
+pub async fn connect_to_fake(endpoint: &str) -> Cosmos {
+    let config = CosmosConfig::builder().endpoint(endpoint).database("db");
+    connect_with(config, EMULATOR_KEY).await
+}
+
 /// A fresh database on the local server; see [`fresh_database`].
 pub async fn local_database() -> Cosmos {
     fresh_database(&local_endpoint()).await

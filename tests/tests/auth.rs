@@ -13,19 +13,6 @@ const OID: &str = "11111111-2222-3333-4444-555555555555";
 const CONTRIBUTOR: &str = "00000000-0000-0000-0000-000000000002";
 const READER: &str = "00000000-0000-0000-0000-000000000001";
 
-/// A gateway that answers `status`/`sub_status` to requests matching `method` and `path`.
-fn gateway_failing(
-    method: &'static str,
-    path: &'static str,
-    status: u16,
-    sub_status: u32,
-) -> FakeServer {
-    fake::gateway(move |request: &Recorded| {
-        (request.method == method && request.target.split('?').next() == Some(path))
-            .then(|| Reply::cosmos_error(status, sub_status, "refused by the fake gateway"))
-    })
-}
-
 async fn connect(gateway: &FakeServer, credential: Credential) -> Cosmos {
     CosmosConfig::builder()
         .endpoint(&gateway.endpoint)
@@ -76,7 +63,7 @@ async fn authorization_header_carries_the_entra_id_token() {
 
 #[tokio::test]
 async fn missing_data_plane_role_prints_the_role_assignment_for_the_principal() {
-    let gateway = gateway_failing("GET", "/dbs/db", 403, 5301);
+    let gateway = fake::gateway_failing("GET", "/dbs/db", 403, 5301);
     let cosmos = connect(&gateway, token_credential()).await;
     let err = cosmos.verify_container::<Order>().await.unwrap_err();
     let (status, sub_status, fix) = fix_of(&err);
@@ -94,7 +81,7 @@ async fn missing_data_plane_role_prints_the_role_assignment_for_the_principal() 
 
 #[tokio::test]
 async fn write_with_the_reader_role_asks_for_data_contributor() {
-    let gateway = gateway_failing("POST", "/dbs/db/colls/orders/docs", 403, 5302);
+    let gateway = fake::gateway_failing("POST", "/dbs/db/colls/orders/docs", 403, 5302);
     let orders = connect(&gateway, token_credential())
         .await
         .repository::<Order>();
@@ -113,7 +100,7 @@ async fn write_with_the_reader_role_asks_for_data_contributor() {
 
 #[tokio::test]
 async fn read_without_a_role_asks_for_one() {
-    let gateway = gateway_failing("GET", "/dbs/db/colls/orders/docs/o-1", 403, 5302);
+    let gateway = fake::gateway_failing("GET", "/dbs/db/colls/orders/docs/o-1", 403, 5302);
     let orders = connect(&gateway, token_credential())
         .await
         .read_repository::<Order>();
@@ -130,7 +117,7 @@ async fn read_without_a_role_asks_for_one() {
 
 #[tokio::test]
 async fn creating_a_database_under_a_data_plane_role_is_explained() {
-    let gateway = gateway_failing("POST", "/dbs", 403, 5300);
+    let gateway = fake::gateway_failing("POST", "/dbs", 403, 5300);
     let cosmos = connect(&gateway, token_credential()).await;
     let err = cosmos.ensure_container::<Order>().await.unwrap_err();
     let (status, sub_status, fix) = fix_of(&err);
@@ -141,7 +128,7 @@ async fn creating_a_database_under_a_data_plane_role_is_explained() {
 
 #[tokio::test]
 async fn disabled_key_auth_says_to_use_entra_id() {
-    let gateway = gateway_failing("GET", "/dbs/db", 401, 5202);
+    let gateway = fake::gateway_failing("GET", "/dbs/db", 401, 5202);
     let cosmos = connect(&gateway, Credential::Key(EMULATOR_KEY.into())).await;
     let err = cosmos.verify_container::<Order>().await.unwrap_err();
     let (status, sub_status, fix) = fix_of(&err);
@@ -155,7 +142,7 @@ async fn disabled_key_auth_says_to_use_entra_id() {
 
 #[tokio::test]
 async fn rejected_key_says_which_setting_to_check() {
-    let gateway = gateway_failing("GET", "/dbs/db", 401, 0);
+    let gateway = fake::gateway_failing("GET", "/dbs/db", 401, 0);
     let cosmos = connect(&gateway, Credential::Key(EMULATOR_KEY.into())).await;
     let err = cosmos.verify_container::<Order>().await.unwrap_err();
     let (_, _, fix) = fix_of(&err);
@@ -167,14 +154,14 @@ async fn rejected_key_says_which_setting_to_check() {
 
 #[tokio::test]
 async fn wrong_audience_and_tenant_are_told_apart() {
-    let gateway = gateway_failing("GET", "/dbs/db", 401, 5008);
+    let gateway = fake::gateway_failing("GET", "/dbs/db", 401, 5008);
     let cosmos = connect(&gateway, token_credential()).await;
     let err = cosmos.verify_container::<Order>().await.unwrap_err();
     let (_, sub_status, fix) = fix_of(&err);
     assert_eq!(sub_status, 5008);
     assert!(fix.contains("https://cosmos.azure.com/.default"), "{fix}");
 
-    let gateway = gateway_failing("GET", "/dbs/db", 401, 5007);
+    let gateway = fake::gateway_failing("GET", "/dbs/db", 401, 5007);
     let cosmos = connect(&gateway, token_credential()).await;
     let err = cosmos.verify_container::<Order>().await.unwrap_err();
     let (_, sub_status, fix) = fix_of(&err);

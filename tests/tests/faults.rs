@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cosmos_repo::prelude::*;
-use cosmos_repo::{CosmosConfig, EMULATOR_KEY};
 use cosmos_repo_tests::Order;
 use cosmos_repo_tests::fake::{self, DROP, Recorded, Reply};
-use cosmos_repo_tests::server::connect_with;
+use cosmos_repo_tests::server::connect_to_fake;
 
 const DOCS: &str = "/dbs/db/colls/orders/docs";
 
@@ -27,10 +26,7 @@ async fn a_create_whose_connection_drops_is_not_reported_as_created() {
             }
         })
     });
-    let config = CosmosConfig::builder()
-        .endpoint(&gateway.endpoint)
-        .database("db");
-    let orders = connect_with(config, EMULATOR_KEY)
+    let orders = connect_to_fake(&gateway.endpoint)
         .await
         .repository::<Order>();
     let result = orders.create(&Order::new("contoso", "o-1", 1.0)).await;
@@ -57,10 +53,7 @@ async fn an_unavailable_service_surfaces_as_an_error() {
             .starts_with(DOCS)
             .then(|| Reply::cosmos_error(503, 0, "service unavailable"))
     });
-    let config = CosmosConfig::builder()
-        .endpoint(&gateway.endpoint)
-        .database("db");
-    let orders = connect_with(config, EMULATOR_KEY)
+    let orders = connect_to_fake(&gateway.endpoint)
         .await
         .repository::<Order>();
     let before = gateway.requests().len();

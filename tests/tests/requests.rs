@@ -6,12 +6,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use cosmos_repo::Cosmos;
 use cosmos_repo::prelude::*;
-use cosmos_repo::{Cosmos, CosmosConfig, EMULATOR_KEY};
 use cosmos_repo_tests::Order;
 use cosmos_repo_tests::fake::{self, FakeServer, Recorded, Reply, percent_decode};
 use cosmos_repo_tests::scenarios::bad_ids;
-use cosmos_repo_tests::server::connect_with;
+use cosmos_repo_tests::server::connect_to_fake;
 
 const DOCS: &str = "/dbs/db/colls/orders/docs";
 
@@ -23,10 +23,7 @@ async fn empty_gateway() -> (FakeServer, Cosmos) {
             .starts_with(DOCS)
             .then(|| Reply::cosmos_error(404, 0, "no documents in the fake gateway"))
     });
-    let config = CosmosConfig::builder()
-        .endpoint(&gateway.endpoint)
-        .database("db");
-    let cosmos = connect_with(config, EMULATOR_KEY).await;
+    let cosmos = connect_to_fake(&gateway.endpoint).await;
     // The first item request also fetches the container's metadata.
     let orders = cosmos.repository::<Order>();
     assert!(orders.find("contoso", "warm-up").await.unwrap().is_none());
@@ -190,10 +187,7 @@ async fn bulk_waits_out_throttling_beyond_the_sdk_retries() {
         });
         Some(Reply::json(201, stored))
     });
-    let config = CosmosConfig::builder()
-        .endpoint(&gateway.endpoint)
-        .database("db");
-    let cosmos = connect_with(config, EMULATOR_KEY).await;
+    let cosmos = connect_to_fake(&gateway.endpoint).await;
     let orders = cosmos.repository::<Order>();
     let order = Order::new("contoso", "o-1", 1.0);
     let err = orders.upsert(&order).await.unwrap_err();
