@@ -152,10 +152,11 @@ pub(crate) fn to_document<T: Serialize + ?Sized>(
             },
         ),
     };
-    if seen[0].as_ref().and_then(Value::as_str) != Some(id) {
-        return Err(mismatch("/id", &seen[0], format!("{id:?}")));
+    let (stored_id, stored_key) = seen.split_first().unwrap_or((&None, &[]));
+    if stored_id.as_ref().and_then(Value::as_str) != Some(id) {
+        return Err(mismatch("/id", stored_id, format!("{id:?}")));
     }
-    for ((path, stored), value) in paths.iter().zip(&seen[1..]).zip(key.values()) {
+    for ((path, stored), value) in paths.iter().zip(stored_key).zip(key.values()) {
         let same = match (stored, value) {
             (Some(Value::String(a)), PartitionKeyValue::String(b)) => a == b,
             (Some(Value::Bool(a)), PartitionKeyValue::Bool(b)) => a == b,

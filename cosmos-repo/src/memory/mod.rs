@@ -463,9 +463,12 @@ impl Store for MemoryStore {
         operations: &[ItemOperation<'_>],
     ) -> Result<Response<Vec<ItemResult>>> {
         yield_now().await;
-        let results = self
-            .apply(container, partition_key, operations)
-            .map_err(|(index, err)| batch_failed(index, operations[index].action, err))?;
+        let results =
+            self.apply(container, partition_key, operations)
+                .map_err(|(index, err)| match operations.get(index) {
+                    Some(failed) => batch_failed(index, failed.action, err),
+                    None => err,
+                })?;
         Ok(self.response(results, None, 200))
     }
 
