@@ -85,18 +85,31 @@ impl CosmosConfig {
     /// a token or lacks a data-plane role, [`Error::Transport`] when the endpoint cannot be
     /// reached.
     pub async fn connect(&self) -> Result<Cosmos> {
-        Cosmos::connect(self.clone()).await
+        Cosmos::connect(self.clone(), None).await
+    }
+
+    /// Connects like [`connect`](CosmosConfig::connect), on an SDK runtime the caller built.
+    /// Not API: it names an SDK type, which moves in every SDK release. cosmos-repo's tests use
+    /// it to run the conformance suite on the SDK's in-process emulator, whose runtime answers
+    /// requests without a network.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](CosmosConfig::connect).
+    #[doc(hidden)]
+    pub async fn connect_on_runtime(&self, runtime: CosmosRuntime) -> Result<Cosmos> {
+        Cosmos::connect(self.clone(), Some(runtime)).await
     }
 }
 
 impl Cosmos {
-    async fn connect(config: CosmosConfig) -> Result<Cosmos> {
+    async fn connect(config: CosmosConfig, runtime: Option<CosmosRuntime>) -> Result<Cosmos> {
         let authenticator = config.credential().authenticator()?;
         let credential = match &authenticator {
             Authenticator::Token(credential) => Some(Arc::clone(credential)),
             Authenticator::Key(_) => None,
         };
-        let client = connect_client(&config, authenticator).await?;
+        let client = connect_client(&config, authenticator, runtime).await?;
         Ok(Cosmos {
             store: Arc::new(CosmosStore {
                 database: client.database_client(config.database().to_owned()),
@@ -274,10 +287,12 @@ impl fmt::Debug for Cosmos {
     }
 }
 
-/// Builds the SDK client with the emulator settings in code when they apply.
+/// Builds the SDK client with the emulator settings in code when they apply, on `runtime` or
+/// on a runtime of its own.
 async fn connect_client(
     config: &CosmosConfig,
     authenticator: Authenticator,
+    runtime: Option<CosmosRuntime>,
 ) -> Result<CosmosClient> {
     let transport = |e: CosmosError| Error::Transport {
         source: Box::new(e),
@@ -312,11 +327,14 @@ async fn connect_client(
         builder =
             builder.with_binary_encoding_options(BinaryEncodingOptions::new().with_enabled(false));
     }
-    let runtime = CosmosRuntime::builder()
-        .with_connection_pool(pool.build().map_err(transport)?)
-        .build()
-        .await
-        .map_err(transport)?;
+    let runtime = match runtime {
+        Some(runtime) => runtime,
+        None => CosmosRuntime::builder()
+            .with_connection_pool(pool.build().map_err(transport)?)
+            .build()
+            .await
+            .map_err(transport)?,
+    };
     let regions = config
         .preferred_regions()
         .iter()

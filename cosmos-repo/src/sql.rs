@@ -135,7 +135,9 @@ fn bind(sql: &mut SqlQuery, value: Value) {
     sql.parameters.push((name, value));
 }
 
-/// Appends `path` as a SQL expression on the alias `c`: `c.total`, `c["first-name"]`.
+/// Appends `path` as a SQL expression on the alias `c`: `c.total`, `c['first-name']`. Names
+/// that are not identifiers are single-quoted: Cosmos DB takes either quote, and the SDK's
+/// in-process emulator takes only single quotes.
 fn path(path: &Path, sql: &mut String) {
     sql.push('c');
     for name in path.segments() {
@@ -143,10 +145,10 @@ fn path(path: &Path, sql: &mut String) {
             sql.push('.');
             sql.push_str(name);
         } else {
-            sql.push_str("[\"");
+            sql.push_str("['");
             for ch in name.chars() {
                 match ch {
-                    '"' => sql.push_str("\\\""),
+                    '\'' => sql.push_str("\\'"),
                     '\\' => sql.push_str("\\\\"),
                     c if c.is_control() => {
                         let _ = write!(sql, "\\u{:04x}", u32::from(c));
@@ -154,7 +156,7 @@ fn path(path: &Path, sql: &mut String) {
                     c => sql.push(c),
                 }
             }
-            sql.push_str("\"]");
+            sql.push_str("']");
         }
     }
 }

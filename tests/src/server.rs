@@ -101,7 +101,11 @@ pub async fn fresh_database(endpoint: &str) -> Cosmos {
     let config = CosmosConfig::builder()
         .endpoint(endpoint)
         .database(&database);
-    let cosmos = connect_with(config, EMULATOR_KEY).await;
+    with_test_containers(connect_with(config, EMULATOR_KEY).await).await
+}
+
+/// Creates the container of every test document in `cosmos`'s database, then hands it back.
+pub async fn with_test_containers(cosmos: Cosmos) -> Cosmos {
     cosmos.ensure_container::<Order>().await.unwrap();
     cosmos.ensure_container::<Counter>().await.unwrap();
     cosmos.ensure_container::<Session>().await.unwrap();

@@ -62,11 +62,7 @@ fn every_operator_renders_with_parameters() {
         (f.discount.is_defined(), "IS_DEFINED(c.discount)", json!([])),
         (f.note.is_null(), "IS_NULL(c.note)", json!([])),
         (f.note.eq(None), "c.note = @p0", json!([null])),
-        (
-            f.first_seen.eq("x"),
-            "c[\"first-seen\"] = @p0",
-            json!(["x"]),
-        ),
+        (f.first_seen.eq("x"), "c['first-seen'] = @p0", json!(["x"])),
         (
             f.stock.gt(1).and(f.stock.lt(9)),
             "c.stock > @p0 AND c.stock < @p1",
@@ -179,18 +175,26 @@ fn names_that_are_keywords_or_need_escaping_are_quoted() {
         value: String,
         #[serde(rename = "say \"hi\"")]
         quoted: String,
+        #[serde(rename = "it's")]
+        apostrophe: String,
         #[serde(rename = "Order")]
         order: u8,
     }
+    let f = Odd::FIELDS;
     let sql = Repository::<Odd>::in_memory()
         .query()
         .partition("v")
-        .filter(Odd::FIELDS.quoted.eq("x").and(Odd::FIELDS.order.eq(1)))
+        .filter(
+            f.quoted
+                .eq("x")
+                .and(f.apostrophe.eq("y"))
+                .and(f.order.eq(1)),
+        )
         .to_sql()
         .unwrap();
     assert_eq!(
         sql.text,
-        r#"SELECT * FROM c WHERE c["value"] = @p0 AND c["say \"hi\""] = @p1 AND c["Order"] = @p2"#
+        r#"SELECT * FROM c WHERE c['value'] = @p0 AND c['say "hi"'] = @p1 AND c['it\'s'] = @p2 AND c['Order'] = @p3"#
     );
 }
 
