@@ -1,6 +1,7 @@
 //! Where the account is and how to reach it: [`CosmosConfig`], from the environment or from code.
 
 use std::fmt;
+use std::time::Duration;
 
 use azure_core::credentials::Secret;
 use azure_core::http::Url;
@@ -22,6 +23,7 @@ pub const EMULATOR_KEY: &str =
 /// | `COSMOS_DATABASE` | required, e.g. `shop` |
 /// | `COSMOS_CONTAINER` | optional; overrides every document type's container |
 /// | `COSMOS_PREFERRED_REGIONS` | optional, comma-separated, e.g. `West Europe,North Europe` |
+/// | `COSMOS_OPERATION_TIMEOUT_MS` | optional; each operation's time limit, retries included, at least `1000` |
 /// | `COSMOS_KEY` | optional account key, for emulators |
 /// | `COSMOS_ALLOW_KEY_AUTH` | `true` to allow `COSMOS_KEY` for a non-emulator host |
 /// | `COSMOS_EMULATOR` | `true`/`false` to force emulator mode on or off |
@@ -54,6 +56,7 @@ pub struct CosmosConfig {
     container: Option<String>,
     credential: Credential,
     preferred_regions: Vec<String>,
+    operation_timeout: Option<Duration>,
     emulator: bool,
 }
 
@@ -98,6 +101,12 @@ impl CosmosConfig {
         &self.preferred_regions
     }
 
+    /// How long one operation may take, the SDK's retries included, before it ends with
+    /// [`Error::Timeout`]; `None` leaves it to the SDK's per-request timeouts and retries.
+    pub fn operation_timeout(&self) -> Option<Duration> {
+        self.operation_timeout
+    }
+
     /// Whether emulator settings apply.
     pub fn is_emulator(&self) -> bool {
         self.emulator
@@ -112,6 +121,7 @@ impl fmt::Debug for CosmosConfig {
             .field("container", &self.container)
             .field("credential", &self.credential)
             .field("preferred_regions", &self.preferred_regions)
+            .field("operation_timeout", &self.operation_timeout)
             .field("emulator", &self.emulator)
             .finish()
     }
@@ -140,6 +150,7 @@ pub struct CosmosConfigBuilder {
     container: Option<String>,
     credential: Option<Credential>,
     preferred_regions: Option<Vec<String>>,
+    operation_timeout: Option<Duration>,
     emulator: Option<bool>,
     allow_key_auth: Option<bool>,
 }
@@ -175,6 +186,14 @@ impl CosmosConfigBuilder {
         regions: impl IntoIterator<Item = S>,
     ) -> Self {
         self.preferred_regions = Some(regions.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// How long one operation may take, the SDK's retries included (`COSMOS_OPERATION_TIMEOUT_MS`);
+    /// at least one second. An operation over it ends with [`Error::Timeout`], which carries
+    /// its activity id.
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = Some(timeout);
         self
     }
 
@@ -263,15 +282,41 @@ impl CosmosConfigBuilder {
                 })
                 .unwrap_or_default(),
         };
+        let operation_timeout = match self.operation_timeout {
+            Some(timeout) => Some(timeout),
+            None => env("COSMOS_OPERATION_TIMEOUT_MS")
+                .map(|ms| parse_timeout(&ms))
+                .transpose()?,
+        };
+        if let Some(timeout) = operation_timeout.filter(|t| *t < MIN_OPERATION_TIMEOUT) {
+            return Err(config_error(format!(
+                "the operation timeout {timeout:?} is under one second, the least Cosmos DB's SDK honours; use e.g. COSMOS_OPERATION_TIMEOUT_MS=5000"
+            )));
+        }
         Ok(CosmosConfig {
             endpoint,
             database,
             container,
             credential,
             preferred_regions,
+            operation_timeout,
             emulator,
         })
     }
+}
+
+/// The SDK raises shorter end-to-end timeouts to one second.
+const MIN_OPERATION_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn parse_timeout(ms: &str) -> Result<Duration> {
+    ms.trim()
+        .parse()
+        .map(Duration::from_millis)
+        .map_err(|_| {
+            config_error(format!(
+                "COSMOS_OPERATION_TIMEOUT_MS `{ms}` is not a number of milliseconds; use e.g. COSMOS_OPERATION_TIMEOUT_MS=5000"
+            ))
+        })
 }
 
 fn config_error(message: impl Into<String>) -> Error {
@@ -431,6 +476,35 @@ mod tests {
         ])
         .unwrap();
         assert!(forced.is_emulator());
+    }
+
+    #[test]
+    fn the_operation_timeout_is_milliseconds_of_at_least_one_second() {
+        let timeout = |value| {
+            build(&[ACCOUNT, DATABASE, ("COSMOS_OPERATION_TIMEOUT_MS", value)])
+                .map(|config| config.operation_timeout())
+        };
+        assert_eq!(timeout("2500").unwrap(), Some(Duration::from_millis(2500)));
+        assert_eq!(
+            build(&[ACCOUNT, DATABASE]).unwrap().operation_timeout(),
+            None
+        );
+        for bad in ["5s", "-1", "999"] {
+            let message = timeout(bad).unwrap_err().to_string();
+            assert!(
+                message.contains("COSMOS_OPERATION_TIMEOUT_MS=5000"),
+                "{bad}: {message}"
+            );
+        }
+        let in_code = CosmosConfig::builder()
+            .operation_timeout(Duration::from_millis(10))
+            .build_from(|name| match name {
+                "COSMOS_ENDPOINT" => Some("https://a.documents.azure.com/".into()),
+                "COSMOS_DATABASE" => Some("d".into()),
+                "COSMOS_OPERATION_TIMEOUT_MS" => Some("5000".into()),
+                _ => None,
+            });
+        assert!(in_code.is_err(), "code wins, and 10 ms is refused");
     }
 
     #[test]

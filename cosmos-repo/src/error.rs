@@ -226,6 +226,47 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A transactional batch failed in flight, was sent again by the SDK, and the retry failed
+    /// at an operation that the first attempt's own writes can fail (a create finding its
+    /// document, a replace finding a new etag): the first attempt may have applied the whole
+    /// batch. All or nothing still holds; read the batch's documents to know which.
+    #[error(
+        "transactional batch under partition key {partition_key} in container `{container}` took {attempts} attempts, the first failing in flight, and the last failed at operation {index} ({operation}): the first attempt may have applied the whole batch; read its documents to check before sending it again"
+    )]
+    BatchMaybeApplied {
+        /// The container written to.
+        container: String,
+        /// The batch's partition key.
+        partition_key: PartitionKey,
+        /// How many requests were sent.
+        attempts: usize,
+        /// The position of the operation the last attempt failed at, from 0.
+        index: usize,
+        /// What it was: `create`, `upsert`, `replace`, `read` or `delete`.
+        operation: &'static str,
+        /// Why the last attempt failed there, e.g. [`Error::AlreadyExists`].
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// The operation ran out of time (HTTP 408): its time limit
+    /// ([`operation_timeout`](crate::CosmosConfigBuilder::operation_timeout)) passed before an
+    /// answer came, the SDK's retries included, or the service timed out. A write may or may
+    /// not have been applied. The activity id identifies the operation to Azure support.
+    #[error(
+        "no answer from Cosmos DB in time ({attempts} attempts, activity id {activity_id}); a write may or may not have been applied: read before writing again, and quote the activity id if you open a support case"
+    )]
+    Timeout {
+        /// The operation's activity id (`x-ms-activity-id`), for Azure support; empty when the
+        /// SDK gave none.
+        activity_id: String,
+        /// How many requests were sent.
+        attempts: usize,
+        /// The SDK's error.
+        #[source]
+        source: BoxError,
+    },
+
     /// The request could not be sent or its response not read.
     #[error("request to Cosmos DB failed")]
     Transport {
@@ -252,6 +293,8 @@ impl Error {
             Error::Forbidden { .. } => 403,
             Error::BadRequest { .. } => 400,
             Error::BatchFailed { status, .. } => *status,
+            Error::BatchMaybeApplied { source, .. } => source.status(),
+            Error::Timeout { .. } => 408,
             Error::Config { .. }
             | Error::ContainerMismatch { .. }
             | Error::Serialization { .. }

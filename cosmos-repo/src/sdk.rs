@@ -10,15 +10,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use azure_core::http::StatusCode;
 use azure_data_cosmos::clients::{ContainerClient, DatabaseClient};
+use azure_data_cosmos::diagnostics::DiagnosticsContext;
 use azure_data_cosmos::feed::ContinuationToken;
 use azure_data_cosmos::models::{
     ContainerProperties, CosmosNumber, PatchInstructions, PatchOperation, TransactionalBatch,
 };
 use azure_data_cosmos::options::{
     BatchDeleteOptions, BatchReadOptions, BatchReplaceOptions, BatchUpsertOptions,
-    BinaryEncodingOptions, ConnectionPoolOptions, ContentResponseOnWrite, ItemWriteOptions,
-    MaxItemCountHint, OperationOptionsBuilder, PatchItemOptions, PatchStrategy, Precondition,
-    QueryOptions, Region, ServerCertificateValidation,
+    BinaryEncodingOptions, ConnectionPoolOptions, ContentResponseOnWrite,
+    EndToEndOperationLatencyPolicy, ItemWriteOptions, MaxItemCountHint, OperationOptionsBuilder,
+    PatchItemOptions, PatchStrategy, Precondition, QueryOptions, Region,
+    ServerCertificateValidation,
 };
 use azure_data_cosmos::{
     AccountEndpoint, AccountReference, CosmosClient, CosmosError, CosmosRuntime, FeedScope,
@@ -313,11 +315,13 @@ async fn connect_client(
         Authenticator::Key(key) => AccountReference::with_authentication_key(endpoint, key),
     };
     let mut pool = ConnectionPoolOptions::builder();
-    let mut builder = CosmosClient::builder().with_default_operation_options(
-        OperationOptionsBuilder::new()
-            .with_content_response_on_write(ContentResponseOnWrite::Enabled)
-            .build(),
-    );
+    let mut options = OperationOptionsBuilder::new()
+        .with_content_response_on_write(ContentResponseOnWrite::Enabled);
+    if let Some(timeout) = config.operation_timeout() {
+        options =
+            options.with_end_to_end_latency_policy(EndToEndOperationLatencyPolicy::new(timeout));
+    }
+    let mut builder = CosmosClient::builder().with_default_operation_options(options.build());
     if config.is_emulator() {
         pool = pool
             .with_is_http2_allowed(false)
@@ -459,8 +463,7 @@ async fn sum_pages(
 
 /// When the SDK sent the operation that failed with `e` again after an attempt whose outcome
 /// is unknown (failed in flight, timed out, or a server error), how many requests it sent.
-fn in_flight_retry(e: &CosmosError) -> Option<usize> {
-    let diagnostics = e.diagnostics()?;
+fn in_flight_retry(diagnostics: &DiagnosticsContext) -> Option<usize> {
     let requests = diagnostics.requests();
     let (_, earlier) = requests.split_last()?;
     let unknown = earlier.iter().any(|attempt| {
@@ -855,6 +858,7 @@ impl Store for CosmosStore {
             .map_err(|e| self.error(e, Op::Write, None))?;
         let status = u16::from(response.status().status_code());
         let (charge, activity_id, _) = meta(response.headers());
+        let retried_in_flight = in_flight_retry(&response.diagnostics());
         let results = response.into_model().map_err(|e| Error::Transport {
             source: Box::new(e),
         })?;
@@ -881,7 +885,19 @@ impl Store for CosmosStore {
                 failed.substatus_code(),
                 failed.retry_after(),
             );
-            return Err(batch_failed(index, operation.action, cause));
+            return Err(match retried_in_flight {
+                // The SDK sent the batch again after the first attempt failed in flight: the
+                // first may have applied it all, and this failure may be its own doing.
+                Some(attempts) => Error::BatchMaybeApplied {
+                    container: container.name.to_owned(),
+                    partition_key: partition_key.clone(),
+                    attempts,
+                    index,
+                    operation: operation.action.name(),
+                    source: Box::new(cause),
+                },
+                None => batch_failed(index, operation.action, cause),
+            });
         }
         let results = results
             .iter()
@@ -1012,12 +1028,16 @@ impl Fixes<'_> {
             StatusCode::NotFound if key.is_some() => key.map(|k| k.not_found()),
             // A create the SDK sent again after its first attempt failed in flight: the 409
             // may be that attempt's own document.
-            StatusCode::Conflict if op == Op::Write && in_flight_retry(&e).is_some() => {
-                key.map(|k| Error::MaybeApplied {
-                    container: k.container.to_owned(),
-                    partition_key: k.partition_key.clone(),
-                    id: k.id.to_owned(),
-                    attempts: in_flight_retry(&e).unwrap_or(2),
+            StatusCode::Conflict if op == Op::Write => {
+                let attempts = e.diagnostics().and_then(|d| in_flight_retry(&d));
+                key.map(|k| match attempts {
+                    Some(attempts) => Error::MaybeApplied {
+                        container: k.container.to_owned(),
+                        partition_key: k.partition_key.clone(),
+                        id: k.id.to_owned(),
+                        attempts,
+                    },
+                    None => k.already_exists(),
                 })
             }
             StatusCode::Conflict if key.is_some() => key.map(|k| k.already_exists()),
@@ -1049,6 +1069,17 @@ impl Fixes<'_> {
             StatusCode::BadRequest => Error::BadRequest {
                 message: e.to_string(),
             },
+            // The operation's time limit ran out (sub-status 20008), or the service's own.
+            StatusCode::RequestTimeout => {
+                let diagnostics = e.diagnostics();
+                Error::Timeout {
+                    activity_id: diagnostics
+                        .as_ref()
+                        .map_or_else(String::new, |d| d.activity_id().to_string()),
+                    attempts: diagnostics.map_or(1, |d| d.request_count()),
+                    source: Box::new(e),
+                }
+            }
             _ => Error::Transport {
                 source: Box::new(e),
             },

@@ -178,7 +178,8 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     ) -> Result<ItemResult>;
 
     /// Executes `operations` in order, all or nothing: one result per operation, or
-    /// [`Error::BatchFailed`] naming the first that failed, with nothing applied.
+    /// [`Error::BatchFailed`] naming the first that failed, with nothing applied (or
+    /// [`Error::BatchMaybeApplied`] when an earlier attempt failed in flight).
     async fn execute_batch(
         &self,
         container: Container<'_>,

@@ -68,6 +68,7 @@ impl From<Error> for ApiError {
             409 => StatusCode::CONFLICT,
             412 => StatusCode::PRECONDITION_FAILED,
             429 => StatusCode::SERVICE_UNAVAILABLE,
+            408 => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {

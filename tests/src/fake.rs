@@ -63,6 +63,14 @@ pub const DROP: Reply = Reply {
     body: String::new(),
 };
 
+/// The answer that never comes: the fake reads the request and holds the connection open,
+/// silent, as a server that stopped responding looks to a client.
+pub const HANG: Reply = Reply {
+    status: 1,
+    headers: Vec::new(),
+    body: String::new(),
+};
+
 /// A loopback HTTP server answering through a closure.
 pub struct FakeServer {
     /// `http://127.0.0.1:PORT/`
@@ -100,6 +108,9 @@ impl FakeServer {
                         if reply.status == DROP.status {
                             // The connection closes with the request read and no answer.
                             break;
+                        }
+                        if reply.status == HANG.status {
+                            std::future::pending::<()>().await;
                         }
                         if write.write_all(&encode(&reply)).await.is_err() {
                             break;

@@ -163,6 +163,8 @@ impl<'a, T: CosmosDocument> Batch<'a, T> {
     /// # Errors
     ///
     /// [`Error::BatchFailed`] when an operation failed (nothing was applied);
+    /// [`Error::BatchMaybeApplied`] when the batch failed in flight and its retry failed (the
+    /// first attempt may have applied it);
     /// [`Error::BadRequest`] before anything is sent for an empty batch, over 100 operations
     /// or 2 MB, a document of another partition or an invalid id.
     pub async fn execute(self) -> Result<BatchResponse> {
