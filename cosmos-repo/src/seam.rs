@@ -210,3 +210,17 @@ pub(crate) fn batch_failed(index: usize, action: Action<'_>, cause: Error) -> Er
         source: Box::new(cause),
     }
 }
+
+/// Deserializes a document or query result a store handed out.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T> {
+    // Stores hand out UTF-8 text: checked once here, serde_json need not check each string.
+    let decoded = match std::str::from_utf8(json) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(json),
+    };
+    decoded.map_err(|source| Error::Serialization {
+        action: "deserialize",
+        type_name: std::any::type_name::<T>(),
+        source,
+    })
+}

@@ -13,7 +13,7 @@ use crate::ast::SqlQuery;
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
 use crate::response::{Page, Response};
-use crate::seam::{Container, Feed, QuerySpec, QueryText, Scope, Store};
+use crate::seam::{self, Container, Feed, QuerySpec, QueryText, Scope, Store};
 use crate::sql;
 use crate::trace::traced;
 
@@ -174,13 +174,7 @@ pub(crate) fn decode_page<P: DeserializeOwned>(page: Page<Bytes>) -> Result<Page
     let items = page
         .items
         .iter()
-        .map(|item| {
-            serde_json::from_slice(item).map_err(|source| Error::Serialization {
-                action: "deserialize",
-                type_name: std::any::type_name::<P>(),
-                source,
-            })
-        })
+        .map(|item| seam::decode(item))
         .collect::<Result<_>>()?;
     Ok(Page::new(
         items,

@@ -30,7 +30,7 @@ use crate::limits;
 use crate::memory::MemoryStore;
 use crate::query::{Query, RawQuery, Target};
 use crate::response::Response;
-use crate::seam::{Action, Container, ItemOperation, ItemResult, Store};
+use crate::seam::{self, Action, Container, ItemOperation, ItemResult, Store};
 use crate::trace::traced;
 
 /// Typed access to the documents of type `T` in one container.
@@ -447,11 +447,7 @@ fn decode_body<T: DeserializeOwned>(body: Option<&Bytes>) -> Result<T> {
         message: "the store returned no document; content response on write must stay enabled"
             .to_owned(),
     })?;
-    serde_json::from_slice(body).map_err(|source| Error::Serialization {
-        action: "deserialize",
-        type_name: std::any::type_name::<T>(),
-        source,
-    })
+    seam::decode(body)
 }
 
 impl MemoryStore {
