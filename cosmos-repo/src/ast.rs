@@ -119,6 +119,42 @@ pub(crate) enum Select {
     Array(Vec<Path>),
 }
 
+/// An aggregate over the matching documents.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Aggregate {
+    /// `COUNT(1)` with no path: the documents; `COUNT(c.x)` with one: the defined values.
+    Count(Option<Path>),
+    Sum(Path),
+    Avg(Path),
+    Min(Path),
+    Max(Path),
+}
+
+impl Aggregate {
+    /// The aggregated path; `None` for `COUNT(1)`.
+    pub(crate) fn path(&self) -> Option<&Path> {
+        match self {
+            Aggregate::Count(path) => path.as_ref(),
+            Aggregate::Sum(path)
+            | Aggregate::Avg(path)
+            | Aggregate::Min(path)
+            | Aggregate::Max(path) => Some(path),
+        }
+    }
+
+    /// The SQL function's name.
+    #[cfg(feature = "cosmos")]
+    pub(crate) fn function(&self) -> &'static str {
+        match self {
+            Aggregate::Count(_) => "COUNT",
+            Aggregate::Sum(_) => "SUM",
+            Aggregate::Avg(_) => "AVG",
+            Aggregate::Min(_) => "MIN",
+            Aggregate::Max(_) => "MAX",
+        }
+    }
+}
+
 /// A query as Cosmos DB SQL: the text, and the values of its parameters `@p0`, `@p1`, ...
 /// Made by `Query::to_sql`; values never appear in the text.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -96,6 +96,7 @@ mod sdk;
 mod seam;
 mod sql;
 mod trace;
+mod values;
 
 #[doc(hidden)]
 pub mod __private;

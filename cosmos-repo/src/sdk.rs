@@ -28,9 +28,10 @@ use azure_data_cosmos::{
 };
 use bytes::Bytes;
 use futures::StreamExt as _;
+use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::ast::{Expr, SqlQuery};
+use crate::ast::{Aggregate, Expr, SqlQuery};
 use crate::concurrency::Etag;
 use crate::config::CosmosConfig;
 use crate::document::CosmosDocument;
@@ -45,6 +46,7 @@ use crate::seam::{
     batch_failed,
 };
 use crate::sql;
+use crate::values;
 
 /// A connection to one database of a Cosmos DB account (or an emulator), made by
 /// [`CosmosConfig::connect`]. Cheap to clone; clones share the connection.
@@ -440,25 +442,6 @@ fn sdk_key(key: &PartitionKey) -> Result<azure_data_cosmos::PartitionKey> {
     values.map_err(|e| Error::BadRequest {
         message: format!("partition key {key} cannot be sent to Cosmos DB: {e}"),
     })
-}
-
-/// Runs a count query (`COUNT(1)`, or one row per match) and adds up what it returns.
-async fn sum_pages(
-    container: &ContainerClient,
-    query: azure_data_cosmos::Query,
-    scope: FeedScope,
-) -> std::result::Result<Response<u64>, CosmosError> {
-    let mut pages = container
-        .query_items::<u64>(query, scope, None)
-        .await?
-        .into_pages();
-    let (mut total, mut charge) = (0, 0.0);
-    while let Some(page) = pages.next().await {
-        let page = page?;
-        charge += page.headers().request_charge().map_or(0.0, |c| c.value());
-        total += page.items().iter().sum::<u64>();
-    }
-    Ok(Response::new(total, charge, None, None, 200))
 }
 
 /// When the SDK sent the operation that failed with `e` again after an attempt whose outcome
@@ -969,40 +952,102 @@ impl Store for CosmosStore {
         Ok(Page::new(items, next, charge, activity_id))
     }
 
-    async fn count(&self, feed: Feed<'_>, filter: Option<&Expr>) -> Result<Response<u64>> {
+    async fn aggregate(
+        &self,
+        feed: Feed<'_>,
+        filter: Option<&Expr>,
+        aggregate: &Aggregate,
+    ) -> Result<Response<Option<Value>>> {
         let container = self.container(feed.container.name).await?;
-        // Summing the pages of COUNT(1) is right whether the SDK aggregated across partition
-        // ranges (one page) or passed their partial counts through. Where it cannot plan the
-        // aggregate across partitions (SDK 1.0: 20302, or 20113 with some filters), each feed
-        // range is counted on its own, where an aggregate needs no plan; only if that fails
-        // too are matching rows counted.
-        let query = |aggregate| sdk_query(&sql::render_count(&feed, filter, aggregate));
-        let refused = |e: &CosmosError| matches!(sub_status(e), Some(20302 | 20113));
-        let result = match sum_pages(&container, query(true)?, feed_scope(feed.scope)?).await {
-            Err(e) if refused(&e) => match count_per_range(&container, &query(true)?).await {
+        let query =
+            |aggregate: &Aggregate| sdk_query(&sql::render_aggregate(&feed, filter, aggregate));
+        // Per range, AVG is each range's SUM and COUNT of the field.
+        let range_queries = match aggregate {
+            Aggregate::Avg(path) => vec![
+                query(&Aggregate::Sum(*path))?,
+                query(&Aggregate::Count(Some(*path)))?,
+            ],
+            other => vec![query(other)?],
+        };
+        let one_partition = match feed.scope {
+            Scope::Partition(key) => key.values().len() == feed.container.partition_key_paths.len(),
+            Scope::CrossPartition => false,
+        };
+        let result = if one_partition {
+            // One partition is one range: the service aggregates it whole.
+            results(&container, query(aggregate)?, feed_scope(feed.scope)?)
+                .await
+                .map(|found| found.map(|found| found.into_iter().next()))
+        } else {
+            // Each feed range's aggregate, combined. SDK 1.0 plans queries over a feed range
+            // and refuses aggregates in them (20113; 20302 from older gateways); then the
+            // aggregated property's values are read (one small value per matching document,
+            // never the document) and folded here, with Cosmos DB's rules.
+            let refused = |e: &CosmosError| matches!(sub_status(e), Some(20302 | 20113));
+            match per_range(&container, aggregate, &range_queries).await {
                 Err(e) if refused(&e) => {
-                    sum_pages(&container, query(false)?, feed_scope(feed.scope)?).await
+                    let values = sdk_query(&sql::render_values(&feed, filter, aggregate.path()))?;
+                    results(&container, values, feed_scope(feed.scope)?)
+                        .await
+                        .map(|found| {
+                            found.map(|found| values::fold(aggregate, found.iter().map(Some)))
+                        })
                 }
                 result => result,
-            },
-            result => result,
+            }
         };
         result.map_err(|e| self.error(e, Op::Read, None))
     }
 }
 
-/// `COUNT(1)` in each feed range of the container, added up.
-async fn count_per_range(
+/// Every result of `query` in `scope`, with the request charge of its pages. An `undefined`
+/// result (an aggregate over nothing it can take) is no result at all.
+async fn results(
     container: &ContainerClient,
-    query: &azure_data_cosmos::Query,
-) -> std::result::Result<Response<u64>, CosmosError> {
-    let mut total = Response::new(0, 0.0, None, None, 200);
-    for range in container.read_feed_ranges(None).await? {
-        let counted = sum_pages(container, query.clone(), FeedScope::range(range)).await?;
-        total.value += counted.value;
-        total.request_charge += counted.request_charge;
+    query: azure_data_cosmos::Query,
+    scope: FeedScope,
+) -> std::result::Result<Response<Vec<Value>>, CosmosError> {
+    let mut pages = container
+        .query_items::<Value>(query, scope, None)
+        .await?
+        .into_pages();
+    let (mut found, mut charge) = (Vec::new(), 0.0);
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        charge += page.headers().request_charge().map_or(0.0, |c| c.value());
+        found.extend(page.into_items());
     }
-    Ok(total)
+    Ok(Response::new(found, charge, None, None, 200))
+}
+
+/// The aggregate in each feed range of the container, combined by `values::combine`: each
+/// range's answer to `queries`, or with two queries (AVG's SUM and COUNT) `[sum, count]`.
+async fn per_range(
+    container: &ContainerClient,
+    aggregate: &Aggregate,
+    queries: &[azure_data_cosmos::Query],
+) -> std::result::Result<Response<Option<Value>>, CosmosError> {
+    let (mut partials, mut charge) = (Vec::new(), 0.0);
+    for range in container.read_feed_ranges(None).await? {
+        let mut answers = Vec::with_capacity(queries.len());
+        for query in queries {
+            let scope = FeedScope::range(range.clone());
+            let found = results(container, query.clone(), scope).await?;
+            charge += found.request_charge;
+            answers.push(found.value.into_iter().next());
+        }
+        partials.push(match answers.as_slice() {
+            [one] => one.clone(),
+            several => Some(Value::Array(
+                several
+                    .iter()
+                    .map(|answer| answer.clone().unwrap_or(Value::Null))
+                    .collect(),
+            )),
+        });
+    }
+    let combined = values::combine(aggregate, &partials);
+    Ok(Response::new(combined, charge, None, None, 200))
 }
 
 /// What a request was doing, for choosing the fix of a 403.

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::ast::{Expr, Path, Select, SqlQuery};
+use crate::ast::{Aggregate, Expr, Path, Select, SqlQuery};
 use crate::concurrency::Etag;
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
@@ -197,8 +197,14 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         continuation: Option<&str>,
     ) -> Result<Page<Bytes>>;
 
-    /// How many documents match `filter` in the feed.
-    async fn count(&self, feed: Feed<'_>, filter: Option<&Expr>) -> Result<Response<u64>>;
+    /// The aggregate over the documents matching `filter` in the feed; `None` where Cosmos DB
+    /// answers `undefined` (see `values::fold`).
+    async fn aggregate(
+        &self,
+        feed: Feed<'_>,
+        filter: Option<&Expr>,
+        aggregate: &Aggregate,
+    ) -> Result<Response<Option<Value>>>;
 }
 
 /// The error of a batch whose operation `index` failed with `cause`.

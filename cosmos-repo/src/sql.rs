@@ -70,18 +70,46 @@ pub(crate) fn render_parts(feed: &Feed<'_>, spec: &Parts<'_>) -> SqlQuery {
     sql
 }
 
-/// `SELECT VALUE COUNT(1) FROM c [WHERE ...]`, or with `aggregate` false
-/// `SELECT VALUE 1 FROM c [WHERE ...]`, one row per match to count where the SDK cannot
-/// aggregate.
+/// `SELECT VALUE SUM(c.total) FROM c [WHERE ...]`, `SELECT VALUE COUNT(1) ...`.
 #[cfg(feature = "cosmos")]
-pub(crate) fn render_count(feed: &Feed<'_>, filter: Option<&Expr>, aggregate: bool) -> SqlQuery {
+pub(crate) fn render_aggregate(
+    feed: &Feed<'_>,
+    filter: Option<&Expr>,
+    aggregate: &crate::ast::Aggregate,
+) -> SqlQuery {
     let mut sql = SqlQuery::default();
-    sql.text.push_str(if aggregate {
-        "SELECT VALUE COUNT(1) FROM c"
-    } else {
-        "SELECT VALUE 1 FROM c"
-    });
+    sql.text.push_str("SELECT VALUE ");
+    sql.text.push_str(aggregate.function());
+    sql.text.push('(');
+    match aggregate.path() {
+        Some(at) => path(at, &mut sql.text),
+        None => sql.text.push('1'),
+    }
+    sql.text.push_str(") FROM c");
     where_clause(feed, filter, &mut sql);
+    sql
+}
+
+/// `SELECT VALUE c.total FROM c WHERE ... AND IS_DEFINED(c.total)`, or `SELECT VALUE 1 ...`
+/// without a path: the values to aggregate where the SDK cannot. (`IS_DEFINED` because not
+/// every server leaves out a missing property's row, as Cosmos DB does.)
+#[cfg(feature = "cosmos")]
+pub(crate) fn render_values(feed: &Feed<'_>, filter: Option<&Expr>, at: Option<&Path>) -> SqlQuery {
+    let mut sql = SqlQuery::default();
+    sql.text.push_str("SELECT VALUE ");
+    let defined = at.map(|at| {
+        path(at, &mut sql.text);
+        let defined = Expr::IsDefined(*at);
+        match filter {
+            Some(filter) => Expr::And(Box::new(filter.clone()), Box::new(defined)),
+            None => defined,
+        }
+    });
+    if at.is_none() {
+        sql.text.push('1');
+    }
+    sql.text.push_str(" FROM c");
+    where_clause(feed, defined.as_ref().or(filter), &mut sql);
     sql
 }
 
@@ -343,5 +371,78 @@ fn operator(op: CmpOp) -> &'static str {
         CmpOp::Ge => ">=",
         CmpOp::Lt => "<",
         CmpOp::Le => "<=",
+    }
+}
+
+#[cfg(all(test, feature = "cosmos"))]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::ast::Aggregate;
+    use crate::key::IntoPartitionKey;
+    use crate::model::ContainerModel;
+    use crate::seam::Container;
+
+    #[test]
+    fn aggregates_render_as_one_value() {
+        let container = Container {
+            name: "orders",
+            partition_key_paths: &["/customer"],
+            model: ContainerModel::NONE,
+        };
+        let key = IntoPartitionKey::<String>::into_partition_key("contoso");
+        let filter = Expr::Compare(Path::root("total"), CmpOp::Gt, json!(10));
+        let total = Path::root("total");
+        let cases = [
+            (
+                Scope::CrossPartition,
+                Aggregate::Count(None),
+                "SELECT VALUE COUNT(1) FROM c WHERE c.total > @p0",
+            ),
+            (
+                Scope::CrossPartition,
+                Aggregate::Count(Some(total)),
+                "SELECT VALUE COUNT(c.total) FROM c WHERE c.total > @p0",
+            ),
+            (
+                Scope::CrossPartition,
+                Aggregate::Sum(total),
+                "SELECT VALUE SUM(c.total) FROM c WHERE c.total > @p0",
+            ),
+            (
+                Scope::CrossPartition,
+                Aggregate::Avg(total),
+                "SELECT VALUE AVG(c.total) FROM c WHERE c.total > @p0",
+            ),
+            (
+                Scope::CrossPartition,
+                Aggregate::Min(Path::root("first-seen")),
+                "SELECT VALUE MIN(c['first-seen']) FROM c WHERE c.total > @p0",
+            ),
+            (
+                Scope::Partition(&key),
+                Aggregate::Max(total),
+                "SELECT VALUE MAX(c.total) FROM c WHERE c.customer = @p0 AND c.total > @p1",
+            ),
+        ];
+        for (scope, aggregate, expected) in cases {
+            let feed = Feed { container, scope };
+            let sql = render_aggregate(&feed, Some(&filter), &aggregate);
+            assert_eq!(sql.text, expected);
+        }
+        let feed = Feed {
+            container,
+            scope: Scope::CrossPartition,
+        };
+        assert_eq!(
+            render_values(&feed, None, None).text,
+            "SELECT VALUE 1 FROM c"
+        );
+        let values = render_values(&feed, Some(&filter), Some(&total));
+        assert_eq!(
+            values.text,
+            "SELECT VALUE c.total FROM c WHERE c.total > @p0 AND IS_DEFINED(c.total)"
+        );
     }
 }

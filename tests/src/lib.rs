@@ -319,6 +319,8 @@ macro_rules! conformance_suite {
             sorting_by_several_fields_needs_a_composite_index,
             a_read_repository_reads_and_lists_page_by_page,
             hierarchical_keys_scope_queries_to_a_prefix,
+            aggregates_follow_cosmos_db_rules,
+            min_and_max_take_null_as_the_least_value,
         );
     };
     (@tests ($d:tt) $attrs:tt $backend:expr; [$($except:ident),*]; $($scenario:ident,)*) => {

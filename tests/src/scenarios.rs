@@ -1916,3 +1916,81 @@ pub async fn hierarchical_keys_scope_queries_to_a_prefix(backend: &impl Backend)
     assert_eq!(sql.text, "SELECT * FROM c WHERE c.tenantId = @p0");
     assert_eq!(sessions.read(("acme", "u2"), "s3").await.unwrap().id, "s3");
 }
+
+pub async fn aggregates_follow_cosmos_db_rules(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    let all = || products.query().cross_partition();
+    let close = |got: Option<f64>, expected: f64, what: &str| {
+        let got = got.unwrap_or_else(|| panic!("{what}: undefined"));
+        assert!((got - expected).abs() < 1e-9, "{what}: {got} != {expected}");
+    };
+    // Across partitions, each range's aggregate combined.
+    close(all().sum(f.price).await.unwrap(), 545.0, "sum of prices");
+    close(all().avg(f.price).await.unwrap(), 68.125, "average price");
+    assert_eq!(all().min(f.price).await.unwrap(), Some(4.0));
+    assert_eq!(all().max(f.price).await.unwrap(), Some(350.0));
+    close(
+        all().sum(f.stock).await.unwrap(),
+        173.0,
+        "sum of an integer field",
+    );
+    assert_eq!(all().min(f.name).await.unwrap().as_deref(), Some("Brush"));
+    assert_eq!(all().max(f.name).await.unwrap().as_deref(), Some("Shovel"));
+    assert_eq!(
+        all().min(f.first_seen).await.unwrap().as_deref(),
+        Some("2026-01-01")
+    );
+    // With a filter, and in one partition.
+    let on_sale = || all().filter(f.discontinued.eq(false));
+    close(on_sale().sum(f.price).await.unwrap(), 170.0, "filtered sum");
+    assert_eq!(on_sale().count().await.unwrap(), 6);
+    let tools = || products.query().partition("tools");
+    close(
+        tools().sum(f.price).await.unwrap(),
+        126.5,
+        "sum in a partition",
+    );
+    close(
+        tools().avg(f.price).await.unwrap(),
+        126.5 / 3.0,
+        "average in a partition",
+    );
+    assert_eq!(tools().min(f.price).await.unwrap(), Some(12.5));
+    assert_eq!(tools().max(f.stock).await.unwrap(), Some(10));
+    // Documents without the property are left out: three products have a discount.
+    close(
+        all().sum(f.discount).await.unwrap(),
+        0.85,
+        "sum of an optional field",
+    );
+    close(
+        all().avg(f.discount).await.unwrap(),
+        0.85 / 3.0,
+        "average of the defined values",
+    );
+    assert_eq!(all().min(f.discount).await.unwrap(), Some(Some(0.1)));
+    // Over no document: the sum is 0, the others undefined.
+    let none = || all().filter(f.price.gt(1_000.0));
+    assert_eq!(none().sum(f.price).await.unwrap(), Some(0.0));
+    assert_eq!(none().avg(f.price).await.unwrap(), None);
+    assert_eq!(none().max(f.price).await.unwrap(), None);
+    assert_eq!(none().count().await.unwrap(), 0);
+    // Charged like every other query.
+    let charged = all().sum(f.price).with_meta().await.unwrap();
+    assert_charged(backend, charged.request_charge, "sum");
+}
+
+pub async fn min_and_max_take_null_as_the_least_value(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    let all = || products.query().cross_partition();
+    // Four products store `"note": null`, four a string.
+    assert_eq!(all().min(f.note).await.unwrap(), Some(None));
+    assert_eq!(
+        all().max(f.note).await.unwrap(),
+        Some(Some("petrol".to_owned()))
+    );
+    let without = || all().filter(f.note.is_null());
+    assert_eq!(without().max(f.note).await.unwrap(), Some(None));
+}

@@ -4,9 +4,12 @@
 //! this process. It is the SDK's test harness, not its public API; the dev-dependency is pinned.
 
 use std::sync::Arc;
-
-use azure_data_cosmos::CosmosRuntimeBuilder;
 use std::time::Duration;
+
+use azure_data_cosmos::options::Region;
+use azure_data_cosmos::{
+    AccountReference, CosmosClientBuilder, CosmosRuntimeBuilder, FeedScope, RoutingStrategy,
+};
 
 use azure_data_cosmos_driver::in_memory_emulator::{
     EmulatorStore, InMemoryEmulatorHttpClient, VirtualAccountConfig, VirtualRegion,
@@ -30,6 +33,12 @@ async fn emulator() -> Cosmos {
 
 /// [`emulator`], and the emulator's store, which splits partitions.
 async fn account() -> (Cosmos, Arc<EmulatorStore>) {
+    let (cosmos, emulator) = emulated().await;
+    (cosmos, emulator.store())
+}
+
+/// [`emulator`], and the emulator, to reach with the SDK directly.
+async fn emulated() -> (Cosmos, Arc<InMemoryEmulatorHttpClient>) {
     let region = VirtualRegion::new("East US", GATEWAY.parse().unwrap());
     let account = VirtualAccountConfig::new(vec![region]).unwrap();
     let emulator = Arc::new(InMemoryEmulatorHttpClient::new(account));
@@ -49,7 +58,7 @@ async fn account() -> (Cosmos, Arc<EmulatorStore>) {
         .connect_on_runtime(runtime)
         .await
         .unwrap_or_else(|e| panic!("cannot use the in-process emulator: {e:?}"));
-    (with_test_containers(cosmos).await, store)
+    (with_test_containers(cosmos).await, emulator)
 }
 
 cosmos_repo_tests::conformance_suite!(
@@ -94,6 +103,22 @@ async fn emulator_reads_double_quoted_strings_as_something_else() {
     };
     assert_eq!(count("SELECT * FROM c WHERE c.name = 'Brush'").await, 1);
     assert_eq!(count(r#"SELECT * FROM c WHERE c.name = "Brush""#).await, 0);
+}
+
+#[tokio::test]
+async fn emulator_projects_a_missing_property_as_null() {
+    // Cosmos DB leaves out the rows of documents without the property; three products of the
+    // eight have a discount.
+    let products = seed_products(&emulator().await).await;
+    let discounts: Vec<Option<f64>> = products
+        .raw_query("SELECT VALUE c.discount FROM c")
+        .returning::<Option<f64>>()
+        .cross_partition()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(discounts.len(), 8, "{discounts:?}");
+    assert_eq!(discounts.iter().flatten().count(), 3, "{discounts:?}");
 }
 
 // What only this store can show: a partition split under a query that is being paged.
@@ -153,4 +178,46 @@ async fn pages_survive_a_partition_split_between_them() {
     seen.extend(unsorted().page(10, Some(&token)).await.unwrap().items);
     seen.sort();
     assert_eq!(seen, ["o-03", "o-13", "o-23", "o-33"]);
+}
+
+// Why cosmos-repo folds cross-partition aggregates itself: SDK 1.0 plans a query over a feed
+// range like one over the container, and refuses aggregates in it.
+
+#[tokio::test]
+async fn the_sdk_refuses_an_aggregate_over_a_feed_range() {
+    let (_cosmos, emulator) = emulated().await;
+    let runtime = CosmosRuntimeBuilder::from(emulator.runtime_builder())
+        .build()
+        .await
+        .unwrap();
+    let account = AccountReference::with_authentication_key(
+        GATEWAY.parse().unwrap(),
+        EMULATOR_KEY.to_owned(),
+    );
+    let client = CosmosClientBuilder::new()
+        .with_runtime(runtime)
+        .build(account, RoutingStrategy::ProximityTo(Region::EAST_US))
+        .await
+        .unwrap();
+    let container = client
+        .database_client(DATABASE.to_owned())
+        .container_client("orders".to_owned(), None)
+        .await
+        .unwrap();
+    let ranges = container.read_feed_ranges(None).await.unwrap();
+    let range = ranges
+        .first()
+        .expect("a container has a feed range")
+        .clone();
+    let refused = container
+        .query_items::<u64>(
+            "SELECT VALUE COUNT(1) FROM c",
+            FeedScope::range(range),
+            None,
+        )
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    let sub_status = refused.status().sub_status().map(|s| s.value());
+    assert_eq!(sub_status, Some(20113), "{refused}");
 }

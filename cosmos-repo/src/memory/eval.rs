@@ -121,28 +121,3 @@ fn json_eq(a: &Value, b: &Value) -> bool {
         _ => a == b,
     }
 }
-
-/// Cosmos DB's order across types for ORDER BY: undefined, null, booleans, numbers, strings,
-/// arrays, objects; values of one type by value.
-pub(super) fn order(a: Option<&Value>, b: Option<&Value>) -> Ordering {
-    fn rank(v: Option<&Value>) -> u8 {
-        match v {
-            None => 0,
-            Some(Value::Null) => 1,
-            Some(Value::Bool(_)) => 2,
-            Some(Value::Number(_)) => 3,
-            Some(Value::String(_)) => 4,
-            Some(Value::Array(_)) => 5,
-            Some(Value::Object(_)) => 6,
-        }
-    }
-    match (a, b) {
-        (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
-        (Some(Value::Number(x)), Some(Value::Number(y))) => x
-            .as_f64()
-            .partial_cmp(&y.as_f64())
-            .unwrap_or(Ordering::Equal),
-        (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
-        _ => rank(a).cmp(&rank(b)),
-    }
-}

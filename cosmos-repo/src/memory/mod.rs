@@ -14,8 +14,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use self::eval::{Truth, eval, order};
-use crate::ast::{Expr, Select};
+use self::eval::{Truth, eval};
+use crate::ast::{Aggregate, Expr, Select};
 use crate::concurrency::{Etag, yield_now};
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
@@ -26,6 +26,7 @@ use crate::seam::{
     Action, Container, Feed, ItemKey, ItemOperation, ItemResult, QuerySpec, QueryText, Scope,
     Store, batch_failed,
 };
+use crate::values::{self, order};
 
 /// The embedded store: documents kept in memory with Cosmos DB's semantics for point operations.
 ///
@@ -609,25 +610,42 @@ impl Store for MemoryStore {
         ))
     }
 
-    async fn count(&self, feed: Feed<'_>, filter: Option<&Expr>) -> Result<Response<u64>> {
+    async fn aggregate(
+        &self,
+        feed: Feed<'_>,
+        filter: Option<&Expr>,
+        aggregate: &Aggregate,
+    ) -> Result<Response<Option<Value>>> {
         yield_now().await;
         let now = self.now();
-        let count = self.existing(feed.container.name).map_or(0, |collection| {
-            let live = Live {
-                ttl: collection.default_ttl(),
-                now,
-            };
-            let in_scope_partitions = collection.in_scope(feed.scope, None);
-            let partitions: Vec<(String, RwLockReadGuard<'_, Partition>)> = in_scope_partitions
-                .iter()
-                .map(|(pk, partition)| (pk.clone(), read(partition)))
-                .collect();
-            in_scope(&partitions, None, live)
-                .filter(|(_, _, doc)| doc.is_of(feed.container.model.discriminator.as_ref()))
-                .filter(|(_, _, doc)| filter.is_none_or(|f| eval(f, doc.json()) == Truth::True))
-                .count() as u64
-        });
-        Ok(self.response(count, None, 200))
+        let collection = self.existing(feed.container.name);
+        let result = collection.map_or_else(
+            || values::fold(aggregate, std::iter::empty()),
+            |collection| {
+                let live = Live {
+                    ttl: collection.default_ttl(),
+                    now,
+                };
+                let in_scope_partitions = collection.in_scope(feed.scope, None);
+                let partitions: Vec<(String, RwLockReadGuard<'_, Partition>)> = in_scope_partitions
+                    .iter()
+                    .map(|(pk, partition)| (pk.clone(), read(partition)))
+                    .collect();
+                let matching = in_scope(&partitions, None, live)
+                    .filter(|(_, _, doc)| doc.is_of(feed.container.model.discriminator.as_ref()))
+                    .filter(|(_, _, doc)| {
+                        filter.is_none_or(|f| eval(f, doc.json()) == Truth::True)
+                    });
+                values::fold(
+                    aggregate,
+                    matching.map(|(_, _, doc)| match aggregate.path() {
+                        Some(path) => path.lookup(doc.json()),
+                        None => Some(doc.json()),
+                    }),
+                )
+            },
+        );
+        Ok(self.response(result, None, 200))
     }
 }
 

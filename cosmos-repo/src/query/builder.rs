@@ -7,9 +7,9 @@ use serde_json::Value;
 use super::field::Field;
 use super::filter::{Filter, OrderBy};
 use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page, feed};
-use crate::ast::{Path, Select, SqlQuery};
+use crate::ast::{Aggregate, Path, Select, SqlQuery};
 use crate::document::CosmosDocument;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, KeyPrefix};
 use crate::limits;
 use crate::response::Page;
@@ -279,13 +279,54 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
     /// do not apply). Across partitions the count is summed per partition range, which the
     /// SDK cannot do in one query.
     pub fn count(self) -> Fetch<'r, u64> {
+        self.aggregate("query.count", Aggregate::Count(None), |count| {
+            Ok(count.as_ref().and_then(Value::as_u64).unwrap_or(0))
+        })
+    }
+
+    /// The sum of a number field over the matching documents (`SUM`); 0 when none match.
+    /// `None` when a matching document holds something other than a number there (`null` for
+    /// an `Option` field's `None`, unless it is skipped when serializing): Cosmos DB's SUM is
+    /// then undefined. Documents without the field are left out. Across partitions, each
+    /// partition range's sum is added up.
+    pub fn sum<V: NumberField>(self, field: Field<T, V>) -> Fetch<'r, Option<f64>> {
+        self.aggregate("query.sum", Aggregate::Sum(*field.path()), number)
+    }
+
+    /// The average of a number field over the matching documents that hold it (`AVG`);
+    /// `None` when none does, or when one holds something other than a number. Across
+    /// partitions, from each partition range's sum and count.
+    pub fn avg<V: NumberField>(self, field: Field<T, V>) -> Fetch<'r, Option<f64>> {
+        self.aggregate("query.avg", Aggregate::Avg(*field.path()), number)
+    }
+
+    /// The smallest value of a field over the matching documents that hold it (`MIN`), in
+    /// Cosmos DB's order (`null`, booleans, numbers, strings); `None` when none does.
+    pub fn min<V: DeserializeOwned + Send + 'r>(self, field: Field<T, V>) -> Fetch<'r, Option<V>> {
+        self.aggregate("query.min", Aggregate::Min(*field.path()), decode)
+    }
+
+    /// The largest value of a field over the matching documents that hold it (`MAX`), in
+    /// Cosmos DB's order; `None` when none does.
+    pub fn max<V: DeserializeOwned + Send + 'r>(self, field: Field<T, V>) -> Fetch<'r, Option<V>> {
+        self.aggregate("query.max", Aggregate::Max(*field.path()), decode)
+    }
+
+    fn aggregate<O: Send + 'r>(
+        self,
+        name: &'static str,
+        aggregate: Aggregate,
+        output: fn(Option<Value>) -> Result<O>,
+    ) -> Fetch<'r, O> {
         let (target, spec, scope) = (self.target, self.spec(), self.scope.0);
-        Fetch::new("query.count", target.container.name, async move {
+        Fetch::new(name, target.container.name, async move {
             let filter = spec?.filter;
+            let feed = feed(target, &scope);
             target
                 .store
-                .count(feed(target, &scope), filter.as_ref())
-                .await
+                .aggregate(feed, filter.as_ref(), &aggregate)
+                .await?
+                .try_map(output)
         })
     }
 
@@ -344,3 +385,37 @@ macro_rules! tuple_projection {
 tuple_projection!(a: A, b: B);
 tuple_projection!(a: A, b: B, c: C);
 tuple_projection!(a: A, b: B, c: C, d: D2);
+
+/// A field type [`Query::sum`] and [`Query::avg`] can add up: a number, or an `Option` of one.
+#[diagnostic::on_unimplemented(
+    message = "`sum` and `avg` need a number field, and `{Self}` is not a number",
+    note = "add up integer and float fields; `min`, `max` and `count` take fields of any type"
+)]
+pub trait NumberField {}
+
+macro_rules! number_fields {
+    ($($number:ty),*) => {$(
+        impl NumberField for $number {}
+        impl NumberField for Option<$number> {}
+    )*};
+}
+
+number_fields!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+
+/// An aggregate's number; `None` when undefined.
+fn number(value: Option<Value>) -> Result<Option<f64>> {
+    Ok(value.as_ref().and_then(Value::as_f64))
+}
+
+/// An aggregate's value as the field's type; `None` when undefined.
+fn decode<V: DeserializeOwned>(value: Option<Value>) -> Result<Option<V>> {
+    value
+        .map(|value| {
+            serde_json::from_value(value).map_err(|source| Error::Serialization {
+                action: "deserialize",
+                type_name: std::any::type_name::<V>(),
+                source,
+            })
+        })
+        .transpose()
+}
