@@ -42,8 +42,8 @@ use crate::model::{self, ContainerSpec, Discriminator};
 use crate::repository::{ReadRepository, Repository};
 use crate::response::{Page, Response};
 use crate::seam::{
-    Action, Container, Feed, ItemKey, ItemOperation, ItemResult, PatchOp, QueryText, Scope, Store,
-    batch_failed,
+    Action, Container, Feed, ItemKey, ItemOperation, ItemResult, PatchOp, QuerySpec, QueryText,
+    Scope, Store, batch_failed,
 };
 use crate::sql;
 use crate::values;
@@ -913,7 +913,24 @@ impl Store for CosmosStore {
         page_size: u32,
         continuation: Option<&str>,
     ) -> Result<Page<Bytes>> {
-        let (QueryText::Typed(_, sql) | QueryText::Sql(sql)) = text;
+        let without_distinct;
+        let sql = match text {
+            // SDK 1.0 merges an unordered DISTINCT across partitions only under a TOP of at
+            // most 1,000 (20125); the query layer leaves out repeats itself.
+            QueryText::Typed(spec, _)
+                if spec.distinct && spec.order_by.is_empty() && !in_one_partition(&feed) =>
+            {
+                without_distinct = sql::render(
+                    &feed,
+                    &QuerySpec {
+                        distinct: false,
+                        ..spec.clone()
+                    },
+                );
+                &without_distinct
+            }
+            QueryText::Typed(_, sql) | QueryText::Sql(sql) => sql,
+        };
         let container = self.container(feed.container.name).await?;
         let mut options = QueryOptions::default().with_max_item_count(MaxItemCountHint::Limit(
             NonZeroU32::new(page_size).unwrap_or(NonZeroU32::MIN),
@@ -969,11 +986,7 @@ impl Store for CosmosStore {
             ],
             other => vec![query(other)?],
         };
-        let one_partition = match feed.scope {
-            Scope::Partition(key) => key.values().len() == feed.container.partition_key_paths.len(),
-            Scope::CrossPartition => false,
-        };
-        let result = if one_partition {
+        let result = if in_one_partition(&feed) {
             // One partition is one range: the service aggregates it whole.
             results(&container, query(aggregate)?, feed_scope(feed.scope)?)
                 .await
@@ -997,6 +1010,14 @@ impl Store for CosmosStore {
             }
         };
         result.map_err(|e| self.error(e, Op::Read, None))
+    }
+}
+
+/// Whether the feed is one logical partition: scoped to a whole key, not a prefix of one.
+fn in_one_partition(feed: &Feed<'_>) -> bool {
+    match feed.scope {
+        Scope::Partition(key) => key.values().len() == feed.container.partition_key_paths.len(),
+        Scope::CrossPartition => false,
     }
 }
 

@@ -147,6 +147,9 @@ pub(crate) struct QuerySpec {
     pub offset: Option<u64>,
     pub limit: Option<u64>,
     pub select: Select,
+    /// `SELECT DISTINCT`: the service may leave out repeated results, and the query layer
+    /// leaves out what is left of them (stores need not).
+    pub distinct: bool,
 }
 
 /// What a query says: typed, or SQL text for stores that parse SQL.

@@ -18,6 +18,7 @@ pub(crate) fn render(feed: &Feed<'_>, spec: &QuerySpec) -> SqlQuery {
             offset: spec.offset,
             limit: spec.limit,
             select: &spec.select,
+            distinct: spec.distinct,
         },
     )
 }
@@ -29,12 +30,16 @@ pub(crate) struct Parts<'a> {
     pub offset: Option<u64>,
     pub limit: Option<u64>,
     pub select: &'a Select,
+    pub distinct: bool,
 }
 
 /// As [`render`], from borrowed parts.
 pub(crate) fn render_parts(feed: &Feed<'_>, spec: &Parts<'_>) -> SqlQuery {
     let mut sql = SqlQuery::default();
     sql.text.push_str("SELECT ");
+    if spec.distinct {
+        sql.text.push_str("DISTINCT ");
+    }
     if let (Some(limit), None) = (spec.limit, spec.offset) {
         let _ = write!(sql.text, "TOP {limit} ");
     }

@@ -3,6 +3,7 @@
 //! aggregate `undefined`), including from the partial results of several partition ranges.
 
 use std::cmp::Ordering;
+use std::fmt::Write as _;
 
 use serde_json::{Number, Value};
 
@@ -31,6 +32,39 @@ pub(crate) fn order(a: Option<&Value>, b: Option<&Value>) -> Ordering {
         (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
         _ => rank(a).cmp(&rank(b)),
     }
+}
+
+/// A key equal for values DISTINCT takes as equal: numbers by value (`1` and `1.0`), objects
+/// whatever the order of their properties.
+pub(crate) fn distinct_key(value: &Value) -> String {
+    fn write(value: &Value, key: &mut String) {
+        match value {
+            Value::Number(n) => {
+                let _ = write!(key, "n{:?};", n.as_f64().unwrap_or(f64::NAN));
+            }
+            Value::Array(items) => {
+                key.push('[');
+                items.iter().for_each(|item| write(item, key));
+                key.push(']');
+            }
+            Value::Object(members) => {
+                let mut sorted: Vec<_> = members.iter().collect();
+                sorted.sort_by(|a, b| a.0.cmp(b.0));
+                key.push('{');
+                for (name, member) in sorted {
+                    let _ = write!(key, "{name:?}:");
+                    write(member, key);
+                }
+                key.push('}');
+            }
+            other => {
+                let _ = write!(key, "{other};");
+            }
+        }
+    }
+    let mut key = String::new();
+    write(value, &mut key);
+    key
 }
 
 /// The aggregate of what the matching documents hold: the value at the aggregate's path, or

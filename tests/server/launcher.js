@@ -23,6 +23,8 @@
 // 8. Resource ids are written in plain base64, so some contain `/`; Cosmos DB writes `-` for it,
 //    and the SDK cannot resolve a container whose id holds a `/` (500/20020 "failed to extract
 //    database RID"), which happens once enough databases exist. The launcher writes `-`.
+// 9. `SELECT DISTINCT` is a syntax error. The launcher runs the query without DISTINCT and
+//    leaves repeated results out of the answer (the server answers a query in one page).
 //
 // Usage: node launcher.js [--port N] [--max-seconds S]
 // With COSMOS_SERVER_LOG=1 it logs each request and its status to stderr.
@@ -75,6 +77,16 @@ function rewriteBody(req, res, body) {
     res.statusCode = 404;
     return NOT_FOUND;
   }
+  if (req.distinct && res.statusCode === 200) {
+    const parsed = JSON.parse(body);
+    const seen = new Set();
+    parsed.Documents = (parsed.Documents || []).filter(result => {
+      const key = canonical(result);
+      return !seen.has(key) && seen.add(key);
+    });
+    parsed._count = parsed.Documents.length;
+    return JSON.stringify(parsed);
+  }
   if (req.method === "GET" && /\/pkranges\/?$/.test(req.url) && res.statusCode === 200) {
     const parsed = JSON.parse(body);
     for (const range of parsed.PartitionKeyRanges || []) {
@@ -83,6 +95,16 @@ function rewriteBody(req, res, body) {
     return JSON.stringify(parsed);
   }
   return body;
+}
+
+// Fix 9: equal for results DISTINCT takes as equal (objects whatever their property order).
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const names = Object.keys(value).sort();
+    return `{${names.map(name => `${JSON.stringify(name)}:${canonical(value[name])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
 }
 
 // Fix 4: one canonical partition string, the JSON array of all key values, both for stored
@@ -117,6 +139,11 @@ function fixRequestBodies() {
     if (parsed.has(req)) return parsed.get(req);
     const body = await readJson(req);
     if (req.method === "POST" && /^\/dbs\/[^/]+\/colls\/?$/.test(req.url)) servedInReverse(body);
+    const distinct = /^\s*SELECT\s+DISTINCT\s+/i;
+    if (body && typeof body.query === "string" && distinct.test(body.query)) {
+      body.query = body.query.replace(distinct, "SELECT ");
+      req.distinct = true;
+    }
     return body;
   };
   const route = routes.default;

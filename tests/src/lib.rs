@@ -321,6 +321,7 @@ macro_rules! conformance_suite {
             hierarchical_keys_scope_queries_to_a_prefix,
             aggregates_follow_cosmos_db_rules,
             min_and_max_take_null_as_the_least_value,
+            distinct_leaves_out_repeated_values,
         );
     };
     (@tests ($d:tt) $attrs:tt $backend:expr; [$($except:ident),*]; $($scenario:ident,)*) => {

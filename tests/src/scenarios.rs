@@ -1994,3 +1994,52 @@ pub async fn min_and_max_take_null_as_the_least_value(backend: &impl Backend) {
     let without = || all().filter(f.note.is_null());
     assert_eq!(without().max(f.note).await.unwrap(), Some(None));
 }
+
+pub async fn distinct_leaves_out_repeated_values(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    let all = || products.query().cross_partition();
+    let categories = all()
+        .select(f.category)
+        .order_by(f.category.asc())
+        .distinct()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(categories, ["garden", "paint", "tools"]);
+    // 25.0 twice: seven different prices of eight products.
+    let mut prices = all().select(f.price).distinct().all().await.unwrap();
+    prices.sort_by(f64::total_cmp);
+    assert_eq!(prices, [4.0, 9.5, 12.5, 25.0, 30.0, 89.0, 350.0]);
+    let pairs = all()
+        .select((f.category, f.discontinued))
+        .distinct()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(pairs.len(), 5, "{pairs:?}");
+    // The limit counts distinct results.
+    let first_two = all()
+        .select(f.category)
+        .order_by(f.category.asc())
+        .limit(2)
+        .distinct()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(first_two, ["garden", "paint"]);
+    let in_tools = products
+        .query()
+        .partition("tools")
+        .select(f.discontinued)
+        .distinct()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(in_tools.len(), 2, "{in_tools:?}");
+    let err = all().distinct().all().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::BadRequest { message } if message.contains("select")),
+        "{err:?}"
+    );
+}

@@ -120,6 +120,24 @@ async fn server_rejects_offset() {
     assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
 }
 
+/// The server's parser has no `DISTINCT`; the launcher runs the query without it and leaves
+/// repeats out of the answer (fix 9), checked here on raw SQL, which cosmos-repo does not
+/// deduplicate.
+#[tokio::test]
+async fn server_answers_distinct_through_the_launcher() {
+    let products = seed_products(&local_database().await).await;
+    // Three tools, two of them not discontinued.
+    let mut discontinued: Vec<bool> = products
+        .raw_query("SELECT DISTINCT VALUE c.discontinued FROM c WHERE c.category = 'tools'")
+        .returning::<bool>()
+        .partition("tools")
+        .all()
+        .await
+        .unwrap();
+    discontinued.sort();
+    assert_eq!(discontinued, [false, true]);
+}
+
 /// The SDK sends one request per partition-key value of `c.category = a OR c.category = b`,
 /// scoped by effective-partition-key headers that the server ignores: each returns every match.
 /// Cosmos DB scopes them, so each document comes once.

@@ -224,3 +224,33 @@ fn a_type_sharing_its_container_queries_only_its_own_documents() {
         "SELECT * FROM c WHERE c.type = @p0 AND (c.total > @p1 OR c.total < @p2)"
     );
 }
+
+#[test]
+fn distinct_renders_distinct_value_and_keeps_its_limit_for_the_distinct_results() {
+    let f = Product::FIELDS;
+    let products = Repository::<Product>::in_memory();
+    let one = products
+        .query()
+        .partition("tools")
+        .select(f.name)
+        .distinct()
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        one.text,
+        "SELECT DISTINCT VALUE c.name FROM c WHERE c.category = @p0"
+    );
+    let limited = products
+        .query()
+        .cross_partition()
+        .select((f.category, f.discontinued))
+        .order_by(f.category.asc())
+        .limit(2)
+        .distinct()
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        limited.text,
+        "SELECT DISTINCT VALUE [c.category, c.discontinued] FROM c ORDER BY c.category ASC"
+    );
+}

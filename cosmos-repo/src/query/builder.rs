@@ -15,6 +15,7 @@ use crate::limits;
 use crate::response::Page;
 use crate::seam::QuerySpec;
 use crate::sql;
+use crate::values;
 
 /// A typed query over the documents of a [`Repository`](crate::Repository), made by [`Repository::query`](crate::Repository::query).
 ///
@@ -69,6 +70,7 @@ pub struct Query<'r, T: CosmosDocument, S = Unscoped, P = T> {
     offset: Option<u64>,
     limit: Option<u64>,
     select: Select,
+    distinct: bool,
     output: PhantomData<fn() -> P>,
 }
 
@@ -82,6 +84,7 @@ impl<'r, T: CosmosDocument> Query<'r, T> {
             offset: None,
             limit: None,
             select: Select::Documents,
+            distinct: false,
             output: PhantomData,
         }
     }
@@ -120,6 +123,7 @@ impl<'r, T: CosmosDocument, P> Query<'r, T, Unscoped, P> {
             offset: self.offset,
             limit: self.limit,
             select: self.select,
+            distinct: self.distinct,
             output: PhantomData,
         }
     }
@@ -175,6 +179,7 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
             offset: self.offset,
             limit: self.limit,
             select,
+            distinct: self.distinct,
             output: PhantomData,
         }
     }
@@ -193,6 +198,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
             offset: self.offset,
             limit: self.limit,
             select: self.select.clone(),
+            distinct: self.distinct,
         })
     }
 
@@ -235,6 +241,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
             offset: self.offset,
             limit: self.limit,
             select: &self.select,
+            distinct: self.distinct,
         };
         Ok(sql::render_parts(&feed(self.target, &self.scope.0), &parts))
     }
@@ -330,6 +337,22 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
         })
     }
 
+    /// Only different results (`SELECT DISTINCT VALUE`), of a projection made with
+    /// [`select`](Query::select). Values compare as Cosmos DB compares them (`1` equals `1.0`,
+    /// objects whatever their property order). The service leaves out repeats within what it
+    /// can see; across partitions (which SDK 1.0 does not merge) cosmos-repo leaves out the
+    /// rest, so a distinct query runs to the end with [`Distinct::all`], and its `limit` and
+    /// `offset` apply to the distinct results.
+    pub fn distinct(mut self) -> Distinct<'r, T, P> {
+        let (limit, offset) = (self.limit.take(), self.offset.take());
+        self.distinct = true;
+        Distinct {
+            query: self,
+            limit,
+            offset,
+        }
+    }
+
     /// The results as a stream that fetches a page of `page_size` at a time, when the
     /// previous one is used up: memory stays bounded by the page size. A `page_size` of 0
     /// yields [`Error::BadRequest`](crate::Error::BadRequest).
@@ -345,6 +368,71 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
         futures::stream::once(futures::future::ready(self.run()))
             .map_ok(move |run| run.pages(page_size))
             .try_flatten()
+    }
+}
+
+/// A query for different results only, made by [`Query::distinct`].
+///
+/// # Examples
+///
+/// ```
+/// use cosmos_repo::prelude::*;
+///
+/// #[derive(Serialize, Deserialize, CosmosDocument)]
+/// struct Order { #[id] id: String, #[partition_key] customer: String, status: String }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> cosmos_repo::Result<()> {
+/// let orders = Repository::<Order>::in_memory();
+/// for (id, status) in [("o-1", "paid"), ("o-2", "open"), ("o-3", "paid")] {
+///     orders.create(&Order { id: id.into(), customer: "contoso".into(), status: status.into() }).await?;
+/// }
+/// let f = Order::FIELDS;
+/// let query = orders.query().cross_partition().select(f.status).order_by(f.status.asc());
+/// assert_eq!(query.distinct().all().await?, ["open", "paid"]);
+/// # Ok(()) }
+/// ```
+#[must_use = "a query does nothing until it is run"]
+pub struct Distinct<'r, T: CosmosDocument, P> {
+    query: Query<'r, T, Scoped, P>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+}
+
+impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Distinct<'r, T, P> {
+    /// The query as Cosmos DB SQL with its parameters, as the SDK store sends it (its limit
+    /// and offset apply afterwards, to the distinct results).
+    ///
+    /// # Errors
+    ///
+    /// As [`Query::to_sql`].
+    pub fn to_sql(&self) -> Result<SqlQuery> {
+        self.query.to_sql()
+    }
+
+    /// Every distinct result, in the query's order (the first of repeats kept); `.with_meta()`
+    /// adds the request charge summed over the pages.
+    pub fn all(self) -> Fetch<'r, Vec<P>> {
+        let container = self.query.target.container.name;
+        let (skip, take) = (self.offset.unwrap_or(0), self.limit.unwrap_or(u64::MAX));
+        let run = match self.query.select {
+            Select::Documents => Err(Error::BadRequest {
+                message: "distinct() compares projections: call select(...) with the fields to compare first".to_owned(),
+            }),
+            _ => self.query.run(),
+        };
+        Fetch::new("query.distinct", container, async move {
+            let rows = run?.all::<Value>().await?;
+            rows.try_map(|rows| {
+                let mut seen = std::collections::HashSet::new();
+                rows.into_iter()
+                    .filter(|row| seen.insert(values::distinct_key(row)))
+                    .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+                    .take(usize::try_from(take).unwrap_or(usize::MAX))
+                    .map(decode_value)
+                    .collect()
+            })
+        })
     }
 }
 
@@ -409,13 +497,13 @@ fn number(value: Option<Value>) -> Result<Option<f64>> {
 
 /// An aggregate's value as the field's type; `None` when undefined.
 fn decode<V: DeserializeOwned>(value: Option<Value>) -> Result<Option<V>> {
-    value
-        .map(|value| {
-            serde_json::from_value(value).map_err(|source| Error::Serialization {
-                action: "deserialize",
-                type_name: std::any::type_name::<V>(),
-                source,
-            })
-        })
-        .transpose()
+    value.map(decode_value).transpose()
+}
+
+fn decode_value<V: DeserializeOwned>(value: Value) -> Result<V> {
+    serde_json::from_value(value).map_err(|source| Error::Serialization {
+        action: "deserialize",
+        type_name: std::any::type_name::<V>(),
+        source,
+    })
 }
