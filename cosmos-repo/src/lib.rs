@@ -113,8 +113,8 @@ pub use memory::MemoryStore;
 pub use query::CosmosFields;
 pub use repository::{
     Batch, BatchResponse, BatchResult, Bulk, BulkReport, Delete, Find, Patch, PatchArray,
-    PatchNumber, PatchOptional, Read, ReadRepository, Replace, Repository, TryUpdate, Update,
-    Write,
+    PatchNumber, PatchOptional, Read, ReadMany, ReadRepository, Replace, Repository, TryUpdate,
+    Update, Write,
 };
 pub use response::{Page, Response};
 #[cfg(feature = "cosmos")]

@@ -322,6 +322,7 @@ macro_rules! conformance_suite {
             aggregates_follow_cosmos_db_rules,
             min_and_max_take_null_as_the_least_value,
             distinct_leaves_out_repeated_values,
+            read_many_finds_documents_by_key,
         );
     };
     (@tests ($d:tt) $attrs:tt $backend:expr; [$($except:ident),*]; $($scenario:ident,)*) => {

@@ -2043,3 +2043,58 @@ pub async fn distinct_leaves_out_repeated_values(backend: &impl Backend) {
         "{err:?}"
     );
 }
+
+pub async fn read_many_finds_documents_by_key(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let many = products
+        .read_many([
+            ("tools", "p1"),
+            ("garden", "p4"),
+            ("tools", "p2"),
+            ("tools", "p9"),
+            ("paint", "p7"),
+            ("tools", "p1"),
+            ("garden", "p1"),
+        ])
+        .with_meta()
+        .await
+        .unwrap();
+    assert_charged(backend, many.request_charge, "read_many");
+    let found: Vec<&str> = many.value.found.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(found, ["p1", "p4", "p2", "p7"], "in the order asked, once");
+    let missing: Vec<(String, &str)> = many
+        .value
+        .missing
+        .iter()
+        .map(|(key, id)| (key.to_string(), id.as_str()))
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            (r#"["tools"]"#.to_owned(), "p9"),
+            (r#"["garden"]"#.to_owned(), "p1")
+        ]
+    );
+    let read_only = products.read_only();
+    let one = read_only.read_many([("paint", "p8")]).await.unwrap();
+    assert_eq!(one.found.len(), 1);
+    let err = products
+        .read_many([("tools", "p1"), ("tools", "a/b")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+
+    // More ids in one partition than one query takes.
+    let orders = backend.repository::<Order>();
+    let ids: Vec<String> = (0..130).map(|n| format!("o-{n:03}")).collect();
+    for id in &ids[..120] {
+        orders.create(&Order::new("contoso", id, 1.0)).await.unwrap();
+    }
+    let many = orders
+        .read_many(ids.iter().map(|id| ("contoso", id.clone())))
+        .await
+        .unwrap();
+    assert_eq!(many.found.len(), 120);
+    assert_eq!(many.missing.len(), 10);
+    assert!(many.found.iter().zip(&ids).all(|(order, id)| &order.id == id));
+}

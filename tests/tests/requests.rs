@@ -201,3 +201,61 @@ async fn bulk_waits_out_throttling_beyond_the_sdk_retries() {
     assert!(report.is_success(), "{:?}", report.outcomes);
     assert_eq!(writes.load(Ordering::SeqCst), THROTTLED + 1);
 }
+
+#[tokio::test]
+async fn read_many_sends_one_query_per_partition_and_a_read_for_a_lone_id() {
+    let stored = |id: &str| {
+        serde_json::json!({
+            "id": id, "customerId": "contoso", "total": 1.0, "_etag": "\"1\"",
+        })
+    };
+    let page = serde_json::json!({
+        "_rid": "x",
+        "Documents": [stored("o-1"), stored("o-3")],
+        "_count": 2,
+    });
+    let gateway = fake::gateway(move |request: &Recorded| {
+        if !request.target.starts_with(DOCS) {
+            return None;
+        }
+        let is_query = request
+            .headers
+            .get("content-type")
+            .is_some_and(|t| t.starts_with("application/query+json"));
+        Some(if is_query {
+            Reply::json(200, page.clone())
+        } else {
+            Reply::cosmos_error(404, 0, "no such document")
+        })
+    });
+    let orders = connect_to_fake(&gateway.endpoint)
+        .await
+        .repository::<Order>();
+    let before = gateway.requests().len();
+    let many = orders
+        .read_many([
+            ("contoso", "o-1"),
+            ("contoso", "o-2"),
+            ("contoso", "o-3"),
+            ("contoso", "o-4"),
+            ("fabrikam", "o-5"),
+        ])
+        .await
+        .unwrap();
+    let found: Vec<&str> = many.found.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(found, ["o-1", "o-3"]);
+    assert_eq!(many.missing.len(), 3);
+    let sent: Vec<Recorded> = gateway.requests()[before..]
+        .iter()
+        .filter(|r| r.target.starts_with(DOCS))
+        .cloned()
+        .collect();
+    let queries = sent.iter().filter(|r| r.method == "POST").count();
+    let reads: Vec<&str> = sent
+        .iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.target.as_str())
+        .collect();
+    assert_eq!(queries, 1, "one query for contoso's four ids: {sent:?}");
+    assert_eq!(reads, [format!("{DOCS}/o-5")], "a point read for fabrikam's one");
+}

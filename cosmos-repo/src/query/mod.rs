@@ -13,8 +13,8 @@ pub use field::{CosmosFields, Field, TextField};
 pub(crate) use filter::Invalid;
 pub use filter::{Filter, OrderBy};
 pub use raw::RawQuery;
-pub(crate) use run::Target;
 pub use run::{Fetch, Scoped, Unscoped};
+pub(crate) use run::{Run, Target, Text};
 
 pub use crate::ast::{Path, SqlQuery};
 pub use crate::response::Page;

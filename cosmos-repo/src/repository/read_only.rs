@@ -2,11 +2,11 @@
 
 use std::fmt;
 
-use super::{Find, Read, Repository};
+use super::{Find, Read, ReadMany, Repository};
 use crate::document::CosmosDocument;
 use crate::key::IntoPartitionKey;
 use crate::memory::MemoryStore;
-use crate::query::{Query, RawQuery};
+use crate::query::{Fetch, Query, RawQuery};
 
 /// Read access to the documents of type `T` in one container: point reads, queries and paging,
 /// and no method that writes. For a service granted only the Cosmos DB Built-in Data Reader
@@ -85,6 +85,16 @@ impl<T: CosmosDocument> ReadRepository<T> {
         id: &'a str,
     ) -> Find<'a, T> {
         self.inner.find(partition_key, id)
+    }
+
+    /// As [`Repository::read_many`].
+    pub fn read_many<K, S>(&self, keys: impl IntoIterator<Item = (K, S)>) -> Fetch<'_, ReadMany<T>>
+    where
+        T: Send + Sync,
+        K: IntoPartitionKey<T::PartitionKey>,
+        S: Into<String>,
+    {
+        self.inner.read_many(keys)
     }
 
     /// As [`Repository::query`].
