@@ -112,9 +112,9 @@ pub use key::PartitionKey;
 pub use memory::MemoryStore;
 pub use query::CosmosFields;
 pub use repository::{
-    Batch, BatchResponse, BatchResult, Bulk, BulkReport, Delete, Find, Patch, PatchArray,
-    PatchNumber, PatchOptional, Read, ReadMany, ReadRepository, Replace, Repository, TryUpdate,
-    Update, Write,
+    Batch, BatchResponse, BatchResult, Bulk, BulkReport, Delete, DeletePartition, Find,
+    PartitionDeleted, Patch, PatchArray, PatchNumber, PatchOptional, Read, ReadMany,
+    ReadRepository, Replace, Repository, TryUpdate, Update, Write,
 };
 pub use response::{Page, Response};
 #[cfg(feature = "cosmos")]

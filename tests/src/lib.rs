@@ -323,6 +323,7 @@ macro_rules! conformance_suite {
             min_and_max_take_null_as_the_least_value,
             distinct_leaves_out_repeated_values,
             read_many_finds_documents_by_key,
+            delete_partition_removes_every_document_of_one_key,
         );
     };
     (@tests ($d:tt) $attrs:tt $backend:expr; [$($except:ident),*]; $($scenario:ident,)*) => {

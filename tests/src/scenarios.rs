@@ -2088,7 +2088,10 @@ pub async fn read_many_finds_documents_by_key(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
     let ids: Vec<String> = (0..130).map(|n| format!("o-{n:03}")).collect();
     for id in &ids[..120] {
-        orders.create(&Order::new("contoso", id, 1.0)).await.unwrap();
+        orders
+            .create(&Order::new("contoso", id, 1.0))
+            .await
+            .unwrap();
     }
     let many = orders
         .read_many(ids.iter().map(|id| ("contoso", id.clone())))
@@ -2096,5 +2099,63 @@ pub async fn read_many_finds_documents_by_key(backend: &impl Backend) {
         .unwrap();
     assert_eq!(many.found.len(), 120);
     assert_eq!(many.missing.len(), 10);
-    assert!(many.found.iter().zip(&ids).all(|(order, id)| &order.id == id));
+    assert!(
+        many.found
+            .iter()
+            .zip(&ids)
+            .all(|(order, id)| &order.id == id)
+    );
+}
+
+pub async fn delete_partition_removes_every_document_of_one_key(backend: &impl Backend) {
+    let orders = backend.repository::<Order>();
+    for n in 0..130 {
+        let order = Order::new("contoso", &format!("o-{n:03}"), 1.0);
+        orders.create(&order).await.unwrap();
+    }
+    for n in 0..3 {
+        let order = Order::new("fabrikam", &format!("o-{n:03}"), 1.0);
+        orders.create(&order).await.unwrap();
+    }
+    let count = |customer: &'static str| {
+        let orders = &orders;
+        async move { orders.query().partition(customer).count().await.unwrap() }
+    };
+    // Bounded: a first call stops at its limit, a second finishes.
+    let first = orders
+        .delete_partition("contoso")
+        .limit(100)
+        .with_meta()
+        .await
+        .unwrap();
+    assert_eq!((first.value.deleted, first.value.complete), (100, false));
+    assert_charged(backend, first.request_charge, "delete_partition");
+    assert_eq!(count("contoso").await, 30);
+    let rest = orders.delete_partition("contoso").await.unwrap();
+    assert_eq!((rest.deleted, rest.complete), (30, true));
+    assert_eq!(count("contoso").await, 0);
+    assert_eq!(count("fabrikam").await, 3, "another partition is untouched");
+    let again = orders.delete_partition("contoso").await.unwrap();
+    assert_eq!((again.deleted, again.complete), (0, true));
+
+    // In a shared container, only the repository's own type goes.
+    let app_orders = backend.repository::<AppOrder>();
+    let customers = backend.repository::<AppCustomer>();
+    for n in 0..3 {
+        let order = AppOrder {
+            id: format!("o-{n}"),
+            tenant: "acme".into(),
+            total: 1.0,
+        };
+        app_orders.create(&order).await.unwrap();
+    }
+    let customer = AppCustomer {
+        id: "c-1".into(),
+        tenant: "acme".into(),
+        name: "Ada".into(),
+    };
+    customers.create(&customer).await.unwrap();
+    let gone = app_orders.delete_partition("acme").await.unwrap();
+    assert_eq!((gone.deleted, gone.complete), (3, true));
+    assert!(customers.find("acme", "c-1").await.unwrap().is_some());
 }

@@ -257,5 +257,9 @@ async fn read_many_sends_one_query_per_partition_and_a_read_for_a_lone_id() {
         .map(|r| r.target.as_str())
         .collect();
     assert_eq!(queries, 1, "one query for contoso's four ids: {sent:?}");
-    assert_eq!(reads, [format!("{DOCS}/o-5")], "a point read for fabrikam's one");
+    assert_eq!(
+        reads,
+        [format!("{DOCS}/o-5")],
+        "a point read for fabrikam's one"
+    );
 }

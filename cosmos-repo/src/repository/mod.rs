@@ -2,6 +2,7 @@
 
 mod batch;
 mod bulk;
+mod delete_partition;
 mod patch;
 mod read_many;
 mod read_only;
@@ -20,6 +21,7 @@ use serde_json::value::RawValue;
 
 pub use self::batch::{Batch, BatchResponse, BatchResult};
 pub use self::bulk::{Bulk, BulkReport};
+pub use self::delete_partition::{DeletePartition, PartitionDeleted};
 pub use self::patch::{Patch, PatchArray, PatchNumber, PatchOptional};
 pub use self::read_many::ReadMany;
 pub use self::read_only::ReadRepository;
