@@ -52,6 +52,39 @@ impl AsRef<str> for Etag {
     }
 }
 
+/// A session token (Cosmos DB's `x-ms-session-token`): which writes a read must see.
+///
+/// Every response from Cosmos DB carries one ([`Response::session_token`]). Passed to a later
+/// read or query ([`Read::session_token`], [`Query::session_token`]), possibly in another
+/// instance of the service, it makes that read see at least the writes the token came from:
+/// read-your-writes for a user across instances, on an account with session consistency. The
+/// embedded store is strongly consistent, issues none and needs none.
+///
+/// [`Response::session_token`]: crate::Response::session_token
+/// [`Read::session_token`]: crate::Read::session_token
+/// [`Query::session_token`]: crate::query::Query::session_token
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionToken(String);
+
+impl SessionToken {
+    /// Wraps a token as the service sent it (for one kept elsewhere, such as in a cookie).
+    pub fn new(value: impl Into<String>) -> Self {
+        SessionToken(value.into())
+    }
+
+    /// The token as the service sent it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A random number in `0..bound` (`bound` > 0), different on every call.
 pub(crate) fn jitter(attempt: u32, bound: u64) -> u64 {
     RandomState::new().hash_one(attempt) % bound

@@ -101,7 +101,7 @@ mod values;
 #[doc(hidden)]
 pub mod __private;
 
-pub use concurrency::Etag;
+pub use concurrency::{Etag, SessionToken};
 #[cfg(feature = "cosmos")]
 pub use config::{CosmosConfig, CosmosConfigBuilder, EMULATOR_KEY};
 pub use document::CosmosDocument;

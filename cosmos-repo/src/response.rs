@@ -1,6 +1,6 @@
 //! What every operation answers: its result with the request's metadata.
 
-use crate::concurrency::Etag;
+use crate::concurrency::{Etag, SessionToken};
 
 /// A result together with the metadata of the request(s) that produced it.
 ///
@@ -38,6 +38,10 @@ pub struct Response<T> {
     /// The HTTP status of the last request (`200`, `201`, `204`, ...): how Cosmos DB answered
     /// it, such as `201` for a create and `200` for an upsert that overwrote.
     pub status: u16,
+    /// The session token of the last request, to read this write (or a later state) from
+    /// another instance: see [`SessionToken`]. `None` on the embedded store, which is strongly
+    /// consistent, and for results made of several requests.
+    pub session_token: Option<SessionToken>,
 }
 
 impl<T> Response<T> {
@@ -54,7 +58,15 @@ impl<T> Response<T> {
             activity_id,
             etag,
             status,
+            session_token: None,
         }
+    }
+
+    /// The response with the session token of its request. (Only the SDK store has sessions.)
+    #[cfg_attr(not(feature = "cosmos"), allow(dead_code))]
+    pub(crate) fn with_session_token(mut self, session_token: Option<SessionToken>) -> Self {
+        self.session_token = session_token;
+        self
     }
 
     /// The result, without the metadata.
@@ -74,6 +86,7 @@ impl<T> Response<T> {
             activity_id: self.activity_id,
             etag: self.etag,
             status: self.status,
+            session_token: self.session_token,
         })
     }
 
@@ -85,6 +98,7 @@ impl<T> Response<T> {
             activity_id: self.activity_id,
             etag: self.etag,
             status: self.status,
+            session_token: self.session_token,
         }
     }
 }

@@ -18,8 +18,8 @@ use azure_data_cosmos::models::{
 use azure_data_cosmos::options::{
     BatchDeleteOptions, BatchReadOptions, BatchReplaceOptions, BatchUpsertOptions,
     BinaryEncodingOptions, ConnectionPoolOptions, ContentResponseOnWrite,
-    EndToEndOperationLatencyPolicy, ItemWriteOptions, MaxItemCountHint, OperationOptionsBuilder,
-    PatchItemOptions, PatchStrategy, Precondition, QueryOptions, Region,
+    EndToEndOperationLatencyPolicy, ItemReadOptions, ItemWriteOptions, MaxItemCountHint,
+    OperationOptionsBuilder, PatchItemOptions, PatchStrategy, Precondition, QueryOptions, Region,
     ServerCertificateValidation,
 };
 use azure_data_cosmos::{
@@ -32,7 +32,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::ast::{Aggregate, Expr, SqlQuery};
-use crate::concurrency::Etag;
+use crate::concurrency::{Etag, SessionToken};
 use crate::config::CosmosConfig;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
@@ -525,10 +525,18 @@ fn meta(
     )
 }
 
+/// The session token a response carries.
+fn session_token(headers: &azure_data_cosmos::models::ResponseHeaders) -> Option<SessionToken> {
+    headers
+        .session_token()
+        .map(|token| SessionToken::new(token.as_str()))
+}
+
 /// An item response as the seam answers it: the document's bytes as they came, not parsed.
 fn item_result(response: azure_data_cosmos::models::ItemResponse) -> Result<ItemResult> {
     let status = u16::from(response.status().status_code());
     let (charge, activity_id, etag) = meta(response.headers());
+    let session = session_token(response.headers());
     let body = response.into_body();
     let bytes = if body.is_empty() {
         None
@@ -537,7 +545,7 @@ fn item_result(response: azure_data_cosmos::models::ItemResponse) -> Result<Item
             source: Box::new(e),
         })?)
     };
-    Ok(Response::new(bytes, charge, activity_id, etag, status))
+    Ok(Response::new(bytes, charge, activity_id, etag, status).with_session_token(session))
 }
 
 fn if_match(etag: Option<&Etag>) -> Option<Precondition> {
@@ -598,7 +606,7 @@ fn transactional_batch(
                     let options = precondition.map(|p| BatchReplaceOptions::default().with_precondition(p));
                     batch.replace_item(id, body, options).map_err(unsendable)?
                 }
-                Action::Read => {
+                Action::Read(_) => {
                     let options = precondition.map(|p| BatchReadOptions::default().with_precondition(p));
                     batch.read_item(id, options)
                 }
@@ -664,7 +672,12 @@ impl CosmosStore {
                 client.replace_item(pk, id, body, write_options()).await,
                 Op::Write,
             ),
-            Action::Read => (client.read_item(pk, id, None).await, Op::Read),
+            Action::Read(session) => {
+                let options = session.map(|token| {
+                    ItemReadOptions::default().with_session_token(token.as_str().to_owned())
+                });
+                (client.read_item(pk, id, options).await, Op::Read)
+            }
             Action::Delete => (client.delete_item(pk, id, write_options()).await, Op::Write),
             Action::Patch(changes) => {
                 let mut options =
@@ -704,10 +717,10 @@ impl CosmosStore {
         };
         let read = ItemOperation {
             id: operation.id,
-            action: Action::Read,
+            action: Action::Read(None),
             if_match: None,
         };
-        if matches!(operation.action, Action::Read) {
+        if matches!(operation.action, Action::Read(_)) {
             let found = self.send(container, partition_key, read).await?;
             return if of_type(&found) {
                 Ok(found)
@@ -756,13 +769,13 @@ impl CosmosStore {
         for (index, operation) in operations.iter().enumerate() {
             if !matches!(
                 operation.action,
-                Action::Replace(_) | Action::Delete | Action::Read
+                Action::Replace(_) | Action::Delete | Action::Read(_)
             ) {
                 continue;
             }
             let read = ItemOperation {
                 id: operation.id,
-                action: Action::Read,
+                action: Action::Read(None),
                 if_match: None,
             };
             let found = match self.send(container, partition_key, read).await {
@@ -780,7 +793,7 @@ impl CosmosStore {
                 let missing = container.key(partition_key, operation.id).not_found();
                 return Err(batch_failed(index, operation.action, missing));
             }
-            if !matches!(operation.action, Action::Read) {
+            if !matches!(operation.action, Action::Read(_)) {
                 etags[index] = found.etag;
             }
         }
@@ -799,7 +812,7 @@ impl Store for CosmosStore {
         match (container.model.discriminator, operation.action) {
             (
                 Some(discriminator),
-                Action::Read | Action::Replace(_) | Action::Delete | Action::Patch(_),
+                Action::Read(_) | Action::Replace(_) | Action::Delete | Action::Patch(_),
             ) => {
                 self.send_typed(container, partition_key, operation, discriminator)
                     .await
@@ -932,7 +945,7 @@ impl Store for CosmosStore {
             QueryText::Typed(_, sql) | QueryText::Sql(sql) => sql,
         };
         let container = self.container(feed.container.name).await?;
-        let mut options = QueryOptions::default().with_max_item_count(MaxItemCountHint::Limit(
+        let mut options = query_options(&feed).with_max_item_count(MaxItemCountHint::Limit(
             NonZeroU32::new(page_size).unwrap_or(NonZeroU32::MIN),
         ));
         if let Some(token) = continuation {
@@ -979,6 +992,7 @@ impl Store for CosmosStore {
         let query =
             |aggregate: &Aggregate| sdk_query(&sql::render_aggregate(&feed, filter, aggregate));
         // Per range, AVG is each range's SUM and COUNT of the field.
+        let options = query_options(&feed);
         let range_queries = match aggregate {
             Aggregate::Avg(path) => vec![
                 query(&Aggregate::Sum(*path))?,
@@ -988,19 +1002,24 @@ impl Store for CosmosStore {
         };
         let result = if in_one_partition(&feed) {
             // One partition is one range: the service aggregates it whole.
-            results(&container, query(aggregate)?, feed_scope(feed.scope)?)
-                .await
-                .map(|found| found.map(|found| found.into_iter().next()))
+            results(
+                &container,
+                query(aggregate)?,
+                feed_scope(feed.scope)?,
+                &options,
+            )
+            .await
+            .map(|found| found.map(|found| found.into_iter().next()))
         } else {
             // Each feed range's aggregate, combined. SDK 1.0 plans queries over a feed range
             // and refuses aggregates in them (20113; 20302 from older gateways); then the
             // aggregated property's values are read (one small value per matching document,
             // never the document) and folded here, with Cosmos DB's rules.
             let refused = |e: &CosmosError| matches!(sub_status(e), Some(20302 | 20113));
-            match per_range(&container, aggregate, &range_queries).await {
+            match per_range(&container, aggregate, &range_queries, &options).await {
                 Err(e) if refused(&e) => {
                     let values = sdk_query(&sql::render_values(&feed, filter, aggregate.path()))?;
-                    results(&container, values, feed_scope(feed.scope)?)
+                    results(&container, values, feed_scope(feed.scope)?, &options)
                         .await
                         .map(|found| {
                             found.map(|found| values::fold(aggregate, found.iter().map(Some)))
@@ -1010,6 +1029,15 @@ impl Store for CosmosStore {
             }
         };
         result.map_err(|e| self.error(e, Op::Read, None))
+    }
+}
+
+/// The options of every query of the feed: its session token.
+fn query_options(feed: &Feed<'_>) -> QueryOptions {
+    let options = QueryOptions::default();
+    match feed.session_token {
+        Some(token) => options.with_session_token(token.as_str().to_owned()),
+        None => options,
     }
 }
 
@@ -1027,9 +1055,10 @@ async fn results(
     container: &ContainerClient,
     query: azure_data_cosmos::Query,
     scope: FeedScope,
+    options: &QueryOptions,
 ) -> std::result::Result<Response<Vec<Value>>, CosmosError> {
     let mut pages = container
-        .query_items::<Value>(query, scope, None)
+        .query_items::<Value>(query, scope, Some(options.clone()))
         .await?
         .into_pages();
     let (mut found, mut charge) = (Vec::new(), 0.0);
@@ -1047,13 +1076,14 @@ async fn per_range(
     container: &ContainerClient,
     aggregate: &Aggregate,
     queries: &[azure_data_cosmos::Query],
+    options: &QueryOptions,
 ) -> std::result::Result<Response<Option<Value>>, CosmosError> {
     let (mut partials, mut charge) = (Vec::new(), 0.0);
     for range in container.read_feed_ranges(None).await? {
         let mut answers = Vec::with_capacity(queries.len());
         for query in queries {
             let scope = FeedScope::range(range.clone());
-            let found = results(container, query.clone(), scope).await?;
+            let found = results(container, query.clone(), scope, options).await?;
             charge += found.request_charge;
             answers.push(found.value.into_iter().next());
         }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::ast::{Aggregate, Expr, Path, Select, SqlQuery};
-use crate::concurrency::Etag;
+use crate::concurrency::{Etag, SessionToken};
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
 use crate::model::ContainerModel;
@@ -83,7 +83,9 @@ pub(crate) enum Action<'a> {
     Upsert(&'a RawValue),
     /// Fails with 404 if the document is missing.
     Replace(&'a RawValue),
-    Read,
+    /// Sees at least the writes of the session token, where the store has sessions (only the
+    /// SDK store has).
+    Read(#[cfg_attr(not(feature = "cosmos"), allow(dead_code))] Option<&'a SessionToken>),
     Delete,
     /// Applies the changes atomically, server-side; fails with 404 if the document is missing.
     Patch(&'a [PatchOp]),
@@ -96,7 +98,7 @@ impl Action<'_> {
             Action::Create(_) => "create",
             Action::Upsert(_) => "upsert",
             Action::Replace(_) => "replace",
-            Action::Read => "read",
+            Action::Read(_) => "read",
             Action::Delete => "delete",
             Action::Patch(_) => "patch",
         }
@@ -166,6 +168,10 @@ pub(crate) enum QueryText<'a> {
 pub(crate) struct Feed<'a> {
     pub container: Container<'a>,
     pub scope: Scope<'a>,
+    /// The results see at least the writes of this session token, where the store has
+    /// sessions (only the SDK store has).
+    #[cfg_attr(not(feature = "cosmos"), allow(dead_code))]
+    pub session_token: Option<&'a SessionToken>,
 }
 
 /// A place documents are stored.

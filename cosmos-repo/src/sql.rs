@@ -432,13 +432,18 @@ mod tests {
             ),
         ];
         for (scope, aggregate, expected) in cases {
-            let feed = Feed { container, scope };
+            let feed = Feed {
+                container,
+                scope,
+                session_token: None,
+            };
             let sql = render_aggregate(&feed, Some(&filter), &aggregate);
             assert_eq!(sql.text, expected);
         }
         let feed = Feed {
             container,
             scope: Scope::CrossPartition,
+            session_token: None,
         };
         assert_eq!(
             render_values(&feed, None, None).text,

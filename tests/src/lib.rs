@@ -16,6 +16,10 @@ pub trait Backend: Send + Sync {
 
     /// Whether requests cost request units here (a service) or nothing (the embedded store).
     fn charges_requests(&self) -> bool;
+
+    /// Whether responses carry session tokens (a service with session consistency), or not (the
+    /// embedded store, which is strongly consistent).
+    fn issues_session_tokens(&self) -> bool;
 }
 
 impl Backend for MemoryStore {
@@ -26,6 +30,10 @@ impl Backend for MemoryStore {
     fn charges_requests(&self) -> bool {
         false
     }
+
+    fn issues_session_tokens(&self) -> bool {
+        false
+    }
 }
 
 impl Backend for cosmos_repo::Cosmos {
@@ -34,6 +42,10 @@ impl Backend for cosmos_repo::Cosmos {
     }
 
     fn charges_requests(&self) -> bool {
+        true
+    }
+
+    fn issues_session_tokens(&self) -> bool {
         true
     }
 }
@@ -324,6 +336,7 @@ macro_rules! conformance_suite {
             distinct_leaves_out_repeated_values,
             read_many_finds_documents_by_key,
             delete_partition_removes_every_document_of_one_key,
+            session_tokens_carry_a_write_to_later_reads,
         );
     };
     (@tests ($d:tt) $attrs:tt $backend:expr; [$($except:ident),*]; $($scenario:ident,)*) => {

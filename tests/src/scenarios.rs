@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use cosmos_repo::SessionToken;
 use cosmos_repo::prelude::*;
 use cosmos_repo::query::Filter;
 use cosmos_repo::query::{Query, Scoped};
@@ -2158,4 +2159,67 @@ pub async fn delete_partition_removes_every_document_of_one_key(backend: &impl B
     let gone = app_orders.delete_partition("acme").await.unwrap();
     assert_eq!((gone.deleted, gone.complete), (3, true));
     assert!(customers.find("acme", "c-1").await.unwrap().is_some());
+}
+
+pub async fn session_tokens_carry_a_write_to_later_reads(backend: &impl Backend) {
+    let orders = backend.repository::<Order>();
+    let created = orders
+        .create(&Order::new("contoso", "o-1", 1.0))
+        .with_meta()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.session_token.is_some(),
+        backend.issues_session_tokens(),
+        "{:?}",
+        created.session_token
+    );
+    // The embedded store takes (and needs) none, so any token reads there.
+    let token = created
+        .session_token
+        .unwrap_or_else(|| SessionToken::new("0:0#1"));
+    let read = orders
+        .read("contoso", "o-1")
+        .session_token(token.clone())
+        .with_meta()
+        .await
+        .unwrap();
+    assert_eq!(read.value.id, "o-1");
+    assert_eq!(
+        read.session_token.is_some(),
+        backend.issues_session_tokens()
+    );
+    let found = orders
+        .find("contoso", "o-1")
+        .session_token(token.clone())
+        .await
+        .unwrap();
+    assert!(found.is_some());
+    let f = Order::FIELDS;
+    let in_query = orders
+        .query()
+        .partition("contoso")
+        .session_token(token.clone())
+        .select(f.id)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(in_query, ["o-1"]);
+    let counted = orders
+        .query()
+        .cross_partition()
+        .session_token(token.clone())
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(counted, 1);
+    // A later write moves the session on.
+    let updated = orders
+        .upsert(&Order::new("contoso", "o-1", 2.0))
+        .with_meta()
+        .await
+        .unwrap();
+    if backend.issues_session_tokens() {
+        assert_ne!(updated.session_token, Some(token));
+    }
 }

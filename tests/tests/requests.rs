@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cosmos_repo::Cosmos;
+use cosmos_repo::{Cosmos, SessionToken};
 use cosmos_repo::prelude::*;
 use cosmos_repo_tests::Order;
 use cosmos_repo_tests::fake::{self, FakeServer, Recorded, Reply, percent_decode};
@@ -261,5 +261,35 @@ async fn read_many_sends_one_query_per_partition_and_a_read_for_a_lone_id() {
         reads,
         [format!("{DOCS}/o-5")],
         "a point read for fabrikam's one"
+    );
+}
+
+#[tokio::test]
+async fn a_session_token_given_to_a_read_or_query_is_sent() {
+    let (gateway, cosmos) = empty_gateway().await;
+    let orders = cosmos.repository::<Order>();
+    let token = SessionToken::new("0:-1#42");
+    let before = gateway.requests().len();
+    let found = orders
+        .find("contoso", "o-1")
+        .session_token(token.clone())
+        .await
+        .unwrap();
+    assert!(found.is_none());
+    let _ = orders
+        .raw_query("SELECT * FROM c")
+        .session_token(token.clone())
+        .partition("contoso")
+        .all()
+        .await;
+    let sent: Vec<Option<String>> = gateway.requests()[before..]
+        .iter()
+        .filter(|r| r.target.starts_with(DOCS))
+        .map(|r| r.headers.get("x-ms-session-token").cloned())
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(
+        sent.iter().all(|t| t.as_deref() == Some(token.as_str())),
+        "{sent:?}"
     );
 }

@@ -380,11 +380,11 @@ impl MemoryStore {
                 Body::Sent(body.get()),
                 if existing.is_some() { 200 } else { 201 },
             ),
-            (Action::Replace(_) | Action::Read | Action::Delete | Action::Patch(_), None) => {
+            (Action::Replace(_) | Action::Read(_) | Action::Delete | Action::Patch(_), None) => {
                 return Err(key.not_found());
             }
             (Action::Replace(body), Some(_)) => (Body::Sent(body.get()), 200),
-            (Action::Read, Some(doc)) => {
+            (Action::Read(_), Some(doc)) => {
                 return Ok(Effect::Keep(doc.bytes.clone(), doc.etag().map(Etag::new)));
             }
             (Action::Delete, Some(_)) => return Ok(Effect::Remove),

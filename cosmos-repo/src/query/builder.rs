@@ -8,6 +8,7 @@ use super::field::Field;
 use super::filter::{Filter, OrderBy};
 use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page, feed};
 use crate::ast::{Aggregate, Path, Select, SqlQuery};
+use crate::concurrency::SessionToken;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, KeyPrefix};
@@ -71,6 +72,7 @@ pub struct Query<'r, T: CosmosDocument, S = Unscoped, P = T> {
     limit: Option<u64>,
     select: Select,
     distinct: bool,
+    session_token: Option<SessionToken>,
     output: PhantomData<fn() -> P>,
 }
 
@@ -85,6 +87,7 @@ impl<'r, T: CosmosDocument> Query<'r, T> {
             limit: None,
             select: Select::Documents,
             distinct: false,
+            session_token: None,
             output: PhantomData,
         }
     }
@@ -124,12 +127,20 @@ impl<'r, T: CosmosDocument, P> Query<'r, T, Unscoped, P> {
             limit: self.limit,
             select: self.select,
             distinct: self.distinct,
+            session_token: self.session_token,
             output: PhantomData,
         }
     }
 }
 
 impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
+    /// Reads as of `token` at least (read-your-writes across instances): see
+    /// [`SessionToken`]. The embedded store is strongly consistent and needs none.
+    pub fn session_token(mut self, token: SessionToken) -> Self {
+        self.session_token = Some(token);
+        self
+    }
+
     /// Keeps documents matching `filter`; several calls must all match.
     pub fn filter(mut self, filter: Filter<T>) -> Self {
         self.filter = Some(match self.filter.take() {
@@ -180,6 +191,7 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
             limit: self.limit,
             select,
             distinct: self.distinct,
+            session_token: self.session_token,
             output: PhantomData,
         }
     }
@@ -207,6 +219,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
             text: Text::Typed(Box::new(self.spec()?)),
             target: self.target,
             scope: self.scope.0,
+            session_token: self.session_token,
         })
     }
 
@@ -243,7 +256,10 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
             select: &self.select,
             distinct: self.distinct,
         };
-        Ok(sql::render_parts(&feed(self.target, &self.scope.0), &parts))
+        Ok(sql::render_parts(
+            &feed(self.target, &self.scope.0, None),
+            &parts,
+        ))
     }
 
     /// One page of at most `page_size` results, after `continuation` (`None` for the first).
@@ -326,9 +342,10 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
         output: fn(Option<Value>) -> Result<O>,
     ) -> Fetch<'r, O> {
         let (target, spec, scope) = (self.target, self.spec(), self.scope.0);
+        let session_token = self.session_token;
         Fetch::new(name, target.container.name, async move {
             let filter = spec?.filter;
-            let feed = feed(target, &scope);
+            let feed = feed(target, &scope, session_token.as_ref());
             target
                 .store
                 .aggregate(feed, filter.as_ref(), &aggregate)

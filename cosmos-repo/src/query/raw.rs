@@ -8,6 +8,7 @@ use futures::{Stream, TryStreamExt as _};
 use super::filter::Invalid;
 use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page};
 use crate::ast::SqlQuery;
+use crate::concurrency::SessionToken;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::IntoPartitionKey;
@@ -51,6 +52,7 @@ pub struct RawQuery<'r, T: CosmosDocument, S = Unscoped, P = T> {
     target: Target<'r>,
     sql: Result<SqlQuery, Invalid>,
     scope: S,
+    session_token: Option<SessionToken>,
     output: PhantomData<fn() -> (T, P)>,
 }
 
@@ -63,6 +65,7 @@ impl<'r, T: CosmosDocument> RawQuery<'r, T> {
                 parameters: Vec::new(),
             }),
             scope: Unscoped,
+            session_token: None,
             output: PhantomData,
         }
     }
@@ -80,12 +83,19 @@ impl<'r, T: CosmosDocument, S, P> RawQuery<'r, T, S, P> {
         self
     }
 
+    /// Reads as of `token` at least: see [`SessionToken`].
+    pub fn session_token(mut self, token: SessionToken) -> Self {
+        self.session_token = Some(token);
+        self
+    }
+
     /// Decodes each result as `U` instead of `T`, e.g. for `SELECT VALUE c.total`.
     pub fn returning<U: DeserializeOwned>(self) -> RawQuery<'r, T, S, U> {
         RawQuery {
             target: self.target,
             sql: self.sql,
             scope: self.scope,
+            session_token: self.session_token,
             output: PhantomData,
         }
     }
@@ -110,6 +120,7 @@ impl<'r, T: CosmosDocument, P> RawQuery<'r, T, Unscoped, P> {
             target: self.target,
             sql: self.sql,
             scope,
+            session_token: self.session_token,
             output: PhantomData,
         }
     }
@@ -125,6 +136,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> RawQuery<'r, T, Sco
             target: self.target,
             scope: self.scope.0.clone(),
             text: Text::Sql(sql.clone()),
+            session_token: self.session_token.clone(),
         })
     }
 

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::continuation::{self, Binding};
 use crate::ast::SqlQuery;
+use crate::concurrency::SessionToken;
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
 use crate::response::{Page, Response};
@@ -47,19 +48,26 @@ pub(crate) struct Run<'r> {
     pub target: Target<'r>,
     pub scope: Option<PartitionKey>,
     pub text: Text,
+    /// The results see at least the writes of this session token.
+    pub session_token: Option<SessionToken>,
 }
 
 /// The page size `all` uses.
 const DEFAULT_PAGE_SIZE: u32 = 1000;
 
-/// The documents a query of `target` in `scope` reads.
-pub(crate) fn feed<'a>(target: Target<'a>, scope: &'a Option<PartitionKey>) -> Feed<'a> {
+/// The documents a query of `target` in `scope` reads, as of `session_token`.
+pub(crate) fn feed<'a>(
+    target: Target<'a>,
+    scope: &'a Option<PartitionKey>,
+    session_token: Option<&'a SessionToken>,
+) -> Feed<'a> {
     Feed {
         container: target.container,
         scope: match scope {
             Some(key) => Scope::Partition(key),
             None => Scope::CrossPartition,
         },
+        session_token,
     }
 }
 
@@ -77,7 +85,7 @@ impl Run<'_> {
 
     async fn fetch(&self, page_size: u32, continuation: Option<&str>) -> Result<Page<Bytes>> {
         continuation::check_page_size(page_size)?;
-        let feed = feed(self.target, &self.scope);
+        let feed = feed(self.target, &self.scope, self.session_token.as_ref());
         let rendered;
         let text = match &self.text {
             Text::Typed(spec) => {

@@ -36,7 +36,7 @@ impl Planned {
             Planned::Upsert(id, body) => (id, Action::Upsert(body), None),
             Planned::Replace(id, body, if_match) => (id, Action::Replace(body), if_match.as_ref()),
             Planned::Delete(id) => (id, Action::Delete, None),
-            Planned::Read(id) => (id, Action::Read, None),
+            Planned::Read(id) => (id, Action::Read(None), None),
         };
         ItemOperation {
             id,

@@ -163,6 +163,7 @@ impl<T: CosmosDocument> Repository<T> {
         let run = Run {
             target: self.target(),
             scope: Some(partition_key.clone()),
+            session_token: None,
             text: Text::Typed(Box::new(QuerySpec {
                 filter: None,
                 order_by: Vec::new(),

@@ -26,7 +26,7 @@ pub use self::patch::{Patch, PatchArray, PatchNumber, PatchOptional};
 pub use self::read_many::ReadMany;
 pub use self::read_only::ReadRepository;
 pub use self::update::{TryUpdate, Update};
-use crate::concurrency::Etag;
+use crate::concurrency::{Etag, SessionToken};
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, PartitionKey};
@@ -200,6 +200,7 @@ impl<T: CosmosDocument> Repository<T> {
             repo: self,
             partition_key: partition_key.into_partition_key(),
             id,
+            session_token: None,
         }
     }
 
@@ -555,9 +556,17 @@ pub struct Read<'a, T: CosmosDocument> {
     repo: &'a Repository<T>,
     partition_key: PartitionKey,
     id: &'a str,
+    session_token: Option<SessionToken>,
 }
 
 impl<T: CosmosDocument> Read<'_, T> {
+    /// Reads the document as of `token` at least (read-your-writes across instances): see
+    /// [`SessionToken`]. The embedded store is strongly consistent and needs none.
+    pub fn session_token(mut self, token: SessionToken) -> Self {
+        self.session_token = Some(token);
+        self
+    }
+
     /// Sends the request; resolves to the document and the request's metadata.
     ///
     /// # Errors
@@ -568,7 +577,7 @@ impl<T: CosmosDocument> Read<'_, T> {
         let read = async {
             let operation = ItemOperation {
                 id: self.id,
-                action: Action::Read,
+                action: Action::Read(self.session_token.as_ref()),
                 if_match: None,
             };
             decode(self.repo.execute(&self.partition_key, operation).await?)
@@ -584,6 +593,11 @@ await_value!(['a, T] Read<'a, T> => T where T: CosmosDocument + Send + Sync);
 pub struct Find<'a, T: CosmosDocument>(Read<'a, T>);
 
 impl<T: CosmosDocument> Find<'_, T> {
+    /// Reads the document as of `token` at least: see [`Read::session_token`].
+    pub fn session_token(self, token: SessionToken) -> Self {
+        Find(self.0.session_token(token))
+    }
+
     /// Sends the request; resolves to the document, or `None` with status 404, and the
     /// request's metadata.
     ///

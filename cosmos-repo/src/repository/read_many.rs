@@ -134,7 +134,7 @@ impl<T: CosmosDocument + Send + Sync> Repository<T> {
         if let [id] = ids {
             let read = ItemOperation {
                 id,
-                action: Action::Read,
+                action: Action::Read(None),
                 if_match: None,
             };
             return match self.execute(partition_key, read).await {
@@ -147,6 +147,7 @@ impl<T: CosmosDocument + Send + Sync> Repository<T> {
         let run = Run {
             target: self.target(),
             scope: Some(partition_key.clone()),
+            session_token: None,
             text: Text::Typed(Box::new(QuerySpec {
                 filter: Some(Expr::In(Path::root("id"), ids)),
                 order_by: Vec::new(),

@@ -172,7 +172,7 @@ where
                 attempt += 1;
                 let read = ItemOperation {
                     id: self.id,
-                    action: Action::Read,
+                    action: Action::Read(None),
                     if_match: None,
                 };
                 let current = decode::<T>(repo.execute(&self.partition_key, read).await?)?;
