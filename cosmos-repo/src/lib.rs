@@ -95,6 +95,7 @@ mod response;
 mod sdk;
 mod seam;
 mod sql;
+mod timestamp;
 mod trace;
 mod values;
 
@@ -119,6 +120,7 @@ pub use repository::{
 pub use response::{Page, Response};
 #[cfg(feature = "cosmos")]
 pub use sdk::Cosmos;
+pub use timestamp::{Timestamp, TimestampError};
 
 #[cfg(feature = "derive")]
 pub use cosmos_repo_derive::{CosmosDocument, CosmosFields};

@@ -140,6 +140,17 @@ pub struct Product {
     pub first_seen: String,
 }
 
+/// Something that happened at a time: filters and order on a `Timestamp`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "events")]
+pub struct Event {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub stream: String,
+    pub at: cosmos_repo::Timestamp,
+}
+
 /// A document with a free-form JSON payload, for values at Cosmos DB's limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
 #[cosmos(container = "blobs")]
@@ -337,6 +348,7 @@ macro_rules! conformance_suite {
             read_many_finds_documents_by_key,
             delete_partition_removes_every_document_of_one_key,
             session_tokens_carry_a_write_to_later_reads,
+            timestamps_sort_and_filter_in_time_order,
         );
     };
     (@tests ($d:tt) $attrs:tt $backend:expr; [$($except:ident),*]; $($scenario:ident,)*) => {

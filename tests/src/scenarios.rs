@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use cosmos_repo::SessionToken;
 use cosmos_repo::prelude::*;
 use cosmos_repo::query::Filter;
 use cosmos_repo::query::{Query, Scoped};
+use cosmos_repo::{SessionToken, Timestamp};
 use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::{
-    Address, AppCustomer, AppDocument, AppOrder, Backend, Blob, Counter, Geo, Member, Order,
+    Address, AppCustomer, AppDocument, AppOrder, Backend, Blob, Counter, Event, Geo, Member, Order,
     Product, Reading, Session, Shipment, Tally,
 };
 
@@ -2222,4 +2222,68 @@ pub async fn session_tokens_carry_a_write_to_later_reads(backend: &impl Backend)
     if backend.issues_session_tokens() {
         assert_ne!(updated.session_token, Some(token));
     }
+}
+
+pub async fn timestamps_sort_and_filter_in_time_order(backend: &impl Backend) {
+    let events = backend.repository::<Event>();
+    let at = |nanos: i64| {
+        let base = 1_700_000_000_i64;
+        let seconds = base + nanos.div_euclid(1_000_000_000);
+        let nanos = nanos.rem_euclid(1_000_000_000) as u32;
+        Timestamp::from_unix(seconds, nanos).unwrap()
+    };
+    // Times differing in their sub-second parts, which variable-width forms misorder.
+    let written = [
+        ("e-whole", "a", 0),
+        ("e-half", "b", 500_000_000),
+        ("e-twentieth", "a", 50_000_000),
+        ("e-next", "b", 1_000_000_000),
+        ("e-before", "a", -500_000_000),
+        ("e-tick", "b", 100),
+    ];
+    for (id, stream, nanos) in written {
+        let event = Event {
+            id: id.into(),
+            stream: stream.into(),
+            at: at(nanos),
+        };
+        events.create(&event).await.unwrap();
+    }
+    let f = Event::FIELDS;
+    let sorted = |filter: Option<Filter<Event>>| {
+        let events = &events;
+        async move {
+            let query = events.query().cross_partition();
+            let query = match filter {
+                Some(filter) => query.filter(filter),
+                None => query,
+            };
+            query.order_by(f.at.asc()).select(f.id).all().await.unwrap()
+        }
+    };
+    assert_eq!(
+        sorted(None).await,
+        [
+            "e-before",
+            "e-whole",
+            "e-tick",
+            "e-twentieth",
+            "e-half",
+            "e-next"
+        ]
+    );
+    assert_eq!(
+        sorted(Some(f.at.gt(at(0)))).await,
+        ["e-tick", "e-twentieth", "e-half", "e-next"]
+    );
+    assert_eq!(
+        sorted(Some(f.at.between(at(100), at(500_000_000)))).await,
+        ["e-tick", "e-twentieth", "e-half"]
+    );
+    let read = events.read("b", "e-half").await.unwrap();
+    assert_eq!(read.at, at(500_000_000));
+    assert_eq!(
+        events.query().cross_partition().max(f.at).await.unwrap(),
+        Some(at(1_000_000_000))
+    );
 }

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cosmos_repo::{Cosmos, SessionToken};
 use cosmos_repo::prelude::*;
+use cosmos_repo::{Cosmos, SessionToken};
 use cosmos_repo_tests::Order;
 use cosmos_repo_tests::fake::{self, FakeServer, Recorded, Reply, percent_decode};
 use cosmos_repo_tests::scenarios::bad_ids;
