@@ -296,6 +296,10 @@ fn expand_fields(doc: &Document) -> TokenStream {
             #[automatically_derived]
             impl #krate::__private::CosmosFields for #ident {
                 type Fields<D> = #fields_ident<D>;
+
+                fn fields_at<D>(path: #krate::__private::Path) -> #fields_ident<D> {
+                    #fields_ident::at(path)
+                }
             }
         };
     }

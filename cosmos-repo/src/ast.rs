@@ -15,6 +15,13 @@ pub struct Path {
 }
 
 impl Path {
+    /// No property: the value itself, as an array element is to a condition on it.
+    #[doc(hidden)]
+    pub const EMPTY: Path = Path {
+        segments: [""; MAX_DEPTH],
+        len: 0,
+    };
+
     /// A top-level property.
     #[doc(hidden)]
     pub const fn root(name: &'static str) -> Path {
@@ -103,6 +110,11 @@ pub(crate) enum Expr {
     ArrayContains(Path, Value),
     IsDefined(Path),
     IsNull(Path),
+    /// The array at the path has an element for which the condition holds; the condition's
+    /// paths start at the element (`EXISTS(SELECT VALUE x FROM x IN c.lines WHERE ...)`).
+    Any(Path, Box<Expr>),
+    /// A comparison of the length of the array at the path (`ARRAY_LENGTH(c.lines) > 3`).
+    Length(Path, CmpOp, Value),
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),

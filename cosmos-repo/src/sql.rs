@@ -157,6 +157,7 @@ fn where_clause(feed: &Feed<'_>, filter: Option<&Expr>, sql: &mut SqlQuery) {
             } else {
                 Precedence::And
             },
+            0,
         );
     }
 }
@@ -171,8 +172,14 @@ fn bind(sql: &mut SqlQuery, value: Value) {
 /// Appends `path` as a SQL expression on the alias `c`: `c.total`, `c['first-name']`. Names
 /// that are not identifiers are single-quoted: Cosmos DB takes either quote, and the SDK's
 /// in-process emulator takes only single quotes.
-fn path(path: &Path, sql: &mut String) {
-    sql.push('c');
+fn path(at: &Path, sql: &mut String) {
+    path_in(0, at, sql);
+}
+
+/// Appends `at` on the alias of the query (`c`) at `depth` 0, or on the element of the array
+/// iterated at `depth` (`x1`, `x2`, ...) inside `EXISTS(SELECT VALUE x1 FROM x1 IN ...)`.
+fn path_in(depth: usize, path: &Path, sql: &mut String) {
+    alias(depth, sql);
     for name in path.segments() {
         if is_plain_identifier(name) {
             sql.push('.');
@@ -190,6 +197,15 @@ fn path(path: &Path, sql: &mut String) {
                 }
             }
             sql.push_str("']");
+        }
+    }
+}
+
+fn alias(depth: usize, sql: &mut String) {
+    match depth {
+        0 => sql.push('c'),
+        depth => {
+            let _ = write!(sql, "x{depth}");
         }
     }
 }
@@ -276,34 +292,35 @@ fn precedence(expr: &Expr) -> Precedence {
         Expr::Or(..) => Precedence::Or,
         Expr::And(..) => Precedence::And,
         Expr::Not(_) => Precedence::Not,
-        Expr::Compare(..) | Expr::In(..) => Precedence::Comparison,
+        Expr::Compare(..) | Expr::In(..) | Expr::Length(..) => Precedence::Comparison,
         _ => Precedence::Call,
     }
 }
 
 /// Appends the predicate, in parentheses if it binds less tightly than `context` needs.
 /// Parentheses only where needed: some servers parse nested parentheses in exponential time.
-fn expr_within(e: &Expr, sql: &mut SqlQuery, context: Precedence) {
+fn expr_within(e: &Expr, sql: &mut SqlQuery, context: Precedence, depth: usize) {
     if precedence(e) < context {
         sql.text.push('(');
-        expr(e, sql);
+        expr(e, sql, depth);
         sql.text.push(')');
     } else {
-        expr(e, sql);
+        expr(e, sql, depth);
     }
 }
 
-/// Appends the predicate as SQL, binding every value as a parameter.
-fn expr(e: &Expr, sql: &mut SqlQuery) {
+/// Appends the predicate as SQL, binding every value as a parameter; its paths start at the
+/// alias of `depth` (see [`path_in`]).
+fn expr(e: &Expr, sql: &mut SqlQuery, depth: usize) {
     match e {
         Expr::Compare(at, op, value) => {
-            path(at, &mut sql.text);
+            path_in(depth, at, &mut sql.text);
             let _ = write!(sql.text, " {} ", operator(*op));
             bind(sql, value.clone());
         }
         Expr::In(_, values) if values.is_empty() => sql.text.push_str("false"),
         Expr::In(at, values) => {
-            path(at, &mut sql.text);
+            path_in(depth, at, &mut sql.text);
             sql.text.push_str(" IN (");
             for (i, value) in values.iter().enumerate() {
                 if i > 0 {
@@ -315,7 +332,7 @@ fn expr(e: &Expr, sql: &mut SqlQuery) {
         }
         Expr::Between(at, low, high) => {
             sql.text.push('(');
-            path(at, &mut sql.text);
+            path_in(depth, at, &mut sql.text);
             sql.text.push_str(" BETWEEN ");
             bind(sql, low.clone());
             sql.text.push_str(" AND ");
@@ -328,14 +345,14 @@ fn expr(e: &Expr, sql: &mut SqlQuery) {
                 StrOp::EndsWith => "ENDSWITH(",
                 StrOp::Contains => "CONTAINS(",
             });
-            path(at, &mut sql.text);
+            path_in(depth, at, &mut sql.text);
             sql.text.push_str(", ");
             bind(sql, Value::String(needle.clone()));
             sql.text.push(')');
         }
         Expr::ArrayContains(at, value) => {
             sql.text.push_str("ARRAY_CONTAINS(");
-            path(at, &mut sql.text);
+            path_in(depth, at, &mut sql.text);
             sql.text.push_str(", ");
             bind(sql, value.clone());
             sql.text.push(')');
@@ -346,24 +363,42 @@ fn expr(e: &Expr, sql: &mut SqlQuery) {
             } else {
                 "IS_NULL("
             });
-            path(at, &mut sql.text);
+            path_in(depth, at, &mut sql.text);
             sql.text.push(')');
         }
+        Expr::Any(at, condition) => {
+            let element = depth + 1;
+            sql.text.push_str("EXISTS(SELECT VALUE ");
+            alias(element, &mut sql.text);
+            sql.text.push_str(" FROM ");
+            alias(element, &mut sql.text);
+            sql.text.push_str(" IN ");
+            path_in(depth, at, &mut sql.text);
+            sql.text.push_str(" WHERE ");
+            expr_within(condition, sql, Precedence::Or, element);
+            sql.text.push(')');
+        }
+        Expr::Length(at, op, value) => {
+            sql.text.push_str("ARRAY_LENGTH(");
+            path_in(depth, at, &mut sql.text);
+            let _ = write!(sql.text, ") {} ", operator(*op));
+            bind(sql, value.clone());
+        }
         Expr::And(a, b) => {
-            expr_within(a, sql, Precedence::And);
+            expr_within(a, sql, Precedence::And, depth);
             sql.text.push_str(" AND ");
-            expr_within(b, sql, Precedence::And);
+            expr_within(b, sql, Precedence::And, depth);
         }
         Expr::Or(a, b) => {
-            expr_within(a, sql, Precedence::Or);
+            expr_within(a, sql, Precedence::Or, depth);
             sql.text.push_str(" OR ");
-            expr_within(b, sql, Precedence::Or);
+            expr_within(b, sql, Precedence::Or, depth);
         }
         Expr::Not(a) => {
             // A comparison under NOT gets parentheses: `NOT c.x < 1` may parse as
             // `(NOT c.x) < 1`.
             sql.text.push_str("NOT ");
-            expr_within(a, sql, Precedence::Call);
+            expr_within(a, sql, Precedence::Call, depth);
         }
     }
 }

@@ -140,6 +140,27 @@ pub struct Product {
     pub first_seen: String,
 }
 
+/// A line of a cart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosFields)]
+pub struct Line {
+    pub sku: String,
+    pub qty: u32,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A cart: conditions on the elements of an array of structs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "carts")]
+pub struct Cart {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub customer: String,
+    #[cosmos(nested)]
+    pub lines: Vec<Line>,
+}
+
 /// Something that happened at a time: filters and order on a `Timestamp`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
 #[cosmos(container = "events")]
@@ -349,6 +370,7 @@ macro_rules! conformance_suite {
             delete_partition_removes_every_document_of_one_key,
             session_tokens_carry_a_write_to_later_reads,
             timestamps_sort_and_filter_in_time_order,
+            any_selects_documents_by_their_array_elements,
         );
     };
     (@tests ($d:tt) $attrs:tt $backend:expr; [$($except:ident),*]; $($scenario:ident,)*) => {

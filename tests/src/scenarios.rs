@@ -9,8 +9,8 @@ use cosmos_repo::{SessionToken, Timestamp};
 use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::{
-    Address, AppCustomer, AppDocument, AppOrder, Backend, Blob, Counter, Event, Geo, Member, Order,
-    Product, Reading, Session, Shipment, Tally,
+    Address, AppCustomer, AppDocument, AppOrder, Backend, Blob, Cart, Counter, Event, Geo, Line,
+    Member, Order, Product, Reading, Session, Shipment, Tally,
 };
 
 pub async fn create_then_read_returns_the_stored_document(backend: &impl Backend) {
@@ -2286,4 +2286,82 @@ pub async fn timestamps_sort_and_filter_in_time_order(backend: &impl Backend) {
         events.query().cross_partition().max(f.at).await.unwrap(),
         Some(at(1_000_000_000))
     );
+}
+
+pub async fn any_selects_documents_by_their_array_elements(backend: &impl Backend) {
+    // Arrays of strings.
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    let steel = ids(&products, f.tags.any(|t| t.starts_with("st"))).await;
+    assert_eq!(steel, ["p1", "p3", "p5"]);
+    let power = ids(&products, f.tags.any(|t| t.eq("power"))).await;
+    assert_eq!(power, ["p2", "p6"]);
+    // EXISTS is true or false, never undefined: its negation takes the rest, empty arrays too.
+    let no_power = ids(&products, f.tags.any(|t| t.eq("power")).not()).await;
+    assert_eq!(no_power, ["p1", "p3", "p4", "p5", "p7", "p8"]);
+    assert_eq!(ids(&products, f.tags.len().gt(1)).await, ["p1", "p5"]);
+    assert_eq!(ids(&products, f.tags.len().eq(0)).await, ["p4", "p8"]);
+
+    // Arrays of structs: one element must meet every condition.
+    let carts = backend.repository::<Cart>();
+    let line = |sku: &str, qty: u32, tags: &[&str]| Line {
+        sku: sku.into(),
+        qty,
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+    };
+    let written = [
+        ("c1", vec![line("x", 3, &[]), line("y", 1, &[])]),
+        ("c2", vec![line("x", 1, &[])]),
+        ("c3", vec![]),
+        ("c4", vec![line("z", 5, &["gift"])]),
+        (
+            "c5",
+            vec![line("x", 1, &[]), line("y", 3, &["gift", "fragile"])],
+        ),
+    ];
+    for (n, (id, lines)) in written.into_iter().enumerate() {
+        let cart = Cart {
+            id: id.into(),
+            customer: format!("k{}", n % 2),
+            lines,
+        };
+        carts.create(&cart).await.unwrap();
+    }
+    let l = Cart::FIELDS.lines;
+    let matching = |filter: Filter<Cart>| {
+        let carts = &carts;
+        async move {
+            let mut ids: Vec<String> = carts
+                .query()
+                .cross_partition()
+                .filter(filter)
+                .select(Cart::FIELDS.id)
+                .all()
+                .await
+                .unwrap();
+            ids.sort();
+            ids
+        }
+    };
+    let big_x = l.any(|line| line.sku.eq("x").and(line.qty.gt(2_u32)));
+    assert_eq!(
+        matching(big_x).await,
+        ["c1"],
+        "c5 has an x and a big line, not a big x"
+    );
+    assert_eq!(
+        matching(l.any(|line| line.qty.gt(2_u32))).await,
+        ["c1", "c4", "c5"]
+    );
+    assert_eq!(matching(l.len().ge(2)).await, ["c1", "c5"]);
+    let gift = l.any(|line| line.tags.any(|t| t.eq("gift")));
+    assert_eq!(matching(gift).await, ["c4", "c5"], "an array in an array");
+    let in_one = carts
+        .query()
+        .partition("k0")
+        .filter(l.any(|line| line.sku.eq("x")))
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(in_one, 2, "c1 and c5 of k0");
 }

@@ -254,3 +254,31 @@ fn distinct_renders_distinct_value_and_keeps_its_limit_for_the_distinct_results(
         "SELECT DISTINCT VALUE [c.category, c.discontinued] FROM c ORDER BY c.category ASC"
     );
 }
+
+#[test]
+fn conditions_on_array_elements_render_as_exists_subqueries() {
+    use cosmos_repo_tests::Cart;
+    let f = Product::FIELDS;
+    let tags = sql(f.tags.any(|t| t.starts_with("st")).and(f.tags.len().gt(1)));
+    assert_eq!(
+        tags.text,
+        "SELECT * FROM c WHERE EXISTS(SELECT VALUE x1 FROM x1 IN c.tags WHERE STARTSWITH(x1, @p0)) AND ARRAY_LENGTH(c.tags) > @p1"
+    );
+    assert_eq!(params(&tags), json!(["st", 1]).as_array().unwrap().clone());
+    let lines = Cart::FIELDS.lines;
+    let nested = Repository::<Cart>::in_memory()
+        .query()
+        .cross_partition()
+        .filter(lines.any(|l| {
+            l.sku
+                .eq("x")
+                .or(l.qty.gt(2_u32))
+                .and(l.tags.any(|t| t.eq("gift")))
+        }))
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        nested.text,
+        "SELECT * FROM c WHERE EXISTS(SELECT VALUE x1 FROM x1 IN c.lines WHERE (x1.sku = @p0 OR x1.qty > @p1) AND EXISTS(SELECT VALUE x2 FROM x2 IN x1.tags WHERE x2 = @p2))"
+    );
+}

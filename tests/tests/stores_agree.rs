@@ -71,6 +71,11 @@ fn leaf() -> impl Strategy<Value = Filter<Product>> {
             }
         }),
         (0..TAGS.len()).prop_map(move |t| f.tags.array_contains(TAGS[t])),
+        (0..TAGS.len(), 1..3usize).prop_map(move |(t, len)| {
+            let prefix = &TAGS[t][..len];
+            f.tags.any(|tag| tag.starts_with(prefix).or(tag.eq("hand")))
+        }),
+        (0..4u64).prop_map(move |n| f.tags.len().ge(n)),
         Just(f.discount.is_defined()),
         Just(f.note.is_null()),
         any::<bool>().prop_map(move |b| f.discontinued.eq(b)),

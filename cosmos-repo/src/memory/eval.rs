@@ -49,6 +49,19 @@ pub(super) fn eval(expr: &Expr, doc: &Value) -> Truth {
             Some(Value::Array(items)) => Truth::from(items.iter().any(|item| json_eq(item, value))),
             _ => Truth::Undefined,
         },
+        Expr::Any(path, condition) => match path.lookup(doc) {
+            Some(Value::Array(items)) => Truth::from(
+                items
+                    .iter()
+                    .any(|item| eval(condition, item) == Truth::True),
+            ),
+            // EXISTS over no elements: false, never undefined.
+            _ => Truth::False,
+        },
+        Expr::Length(path, op, value) => match path.lookup(doc) {
+            Some(Value::Array(items)) => compare(&Value::from(items.len()), *op, value),
+            _ => Truth::Undefined,
+        },
         Expr::IsDefined(path) => Truth::from(path.lookup(doc).is_some()),
         Expr::IsNull(path) => Truth::from(matches!(path.lookup(doc), Some(Value::Null))),
         Expr::And(a, b) => and(eval(a, doc), eval(b, doc)),

@@ -46,14 +46,181 @@ use crate::ast::{CmpOp, Expr, Path, StrOp};
 pub trait CosmosFields {
     /// The typed paths of the struct's fields inside a document `D`.
     type Fields<D>;
+
+    /// The typed paths of the struct's fields at `path`. Not API: the derive implements it.
+    #[doc(hidden)]
+    fn fields_at<D>(path: Path) -> Self::Fields<D>;
 }
 
 impl<T: CosmosFields> CosmosFields for Option<T> {
     type Fields<D> = T::Fields<D>;
+
+    fn fields_at<D>(path: Path) -> Self::Fields<D> {
+        T::fields_at(path)
+    }
 }
 
 impl<T: CosmosFields> CosmosFields for Box<T> {
     type Fields<D> = T::Fields<D>;
+
+    fn fields_at<D>(path: Path) -> Self::Fields<D> {
+        T::fields_at(path)
+    }
+}
+
+/// A `Vec` of nested structs: its elements' fields are reached inside [`Items::any`].
+impl<T: CosmosFields> CosmosFields for Vec<T> {
+    type Fields<D> = Items<D, T>;
+
+    fn fields_at<D>(path: Path) -> Self::Fields<D> {
+        Items::at(path)
+    }
+}
+
+/// An element of an array field, inside the condition of [`Field::any`] or [`Items::any`]:
+/// conditions on it are `Filter<Element<D>>`, which only `any` turns into a condition on the
+/// document `D`.
+pub struct Element<D>(PhantomData<fn() -> D>);
+
+/// The typed path of a `#[cosmos(nested)]` field holding a `Vec` of structs that derive
+/// [`CosmosFields`], as in `Order::FIELDS.lines`.
+///
+/// # Examples
+///
+/// ```
+/// use cosmos_repo::prelude::*;
+///
+/// #[derive(Serialize, Deserialize, CosmosFields)]
+/// struct Line { sku: String, qty: u32 }
+///
+/// #[derive(Serialize, Deserialize, CosmosDocument)]
+/// struct Order {
+///     #[id]
+///     id: String,
+///     #[partition_key]
+///     customer: String,
+///     #[cosmos(nested)]
+///     lines: Vec<Line>,
+/// }
+///
+/// let f = Order::FIELDS;
+/// let big_line_of_x = f.lines.any(|l| l.sku.eq("x").and(l.qty.gt(2u32)));
+/// let many_lines = f.lines.len().gt(3);
+/// # let _ = (big_line_of_x, many_lines);
+/// ```
+pub struct Items<D, T> {
+    path: Path,
+    types: PhantomData<fn() -> (D, T)>,
+}
+
+impl<D, T> Items<D, T> {
+    #[doc(hidden)]
+    pub const fn at(path: Path) -> Self {
+        Items {
+            path,
+            types: PhantomData,
+        }
+    }
+
+    /// The property path from the document root.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Documents where the field is present (`IS_DEFINED`).
+    pub fn is_defined(self) -> Filter<D> {
+        Filter::new(Ok(Expr::IsDefined(self.path)))
+    }
+
+    /// The number of elements (`ARRAY_LENGTH`), to compare: `f.lines.len().gt(3)`.
+    pub fn len(self) -> Length<D> {
+        Length::at(self.path)
+    }
+}
+
+impl<D, T: CosmosFields> Items<D, T> {
+    /// Documents with an element for which `condition` holds, the element's fields given to
+    /// it: `EXISTS(SELECT VALUE x1 FROM x1 IN c.lines WHERE x1.sku = @p0)`. A document without
+    /// the array, or with an empty one, does not match.
+    pub fn any(
+        self,
+        condition: impl FnOnce(T::Fields<Element<D>>) -> Filter<Element<D>>,
+    ) -> Filter<D> {
+        any(self.path, condition(T::fields_at(Path::EMPTY)))
+    }
+}
+
+impl<D, T> Clone for Items<D, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<D, T> Copy for Items<D, T> {}
+
+impl<D, T> fmt::Debug for Items<D, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Items").field(&self.path.segments()).finish()
+    }
+}
+
+fn any<D, E>(array: Path, condition: Filter<E>) -> Filter<D> {
+    Filter::new(
+        condition
+            .into_expr()
+            .map(|condition| Expr::Any(array, Box::new(condition))),
+    )
+}
+
+/// The length of an array field (`ARRAY_LENGTH`), made by `len()`; compare it to a count.
+pub struct Length<D> {
+    path: Path,
+    doc: PhantomData<fn() -> D>,
+}
+
+impl<D> Length<D> {
+    fn at(path: Path) -> Self {
+        Length {
+            path,
+            doc: PhantomData,
+        }
+    }
+
+    fn compare(self, op: CmpOp, n: u64) -> Filter<D> {
+        Filter::new(Ok(Expr::Length(self.path, op, Value::from(n))))
+    }
+
+    /// Documents whose array has exactly `n` elements.
+    #[allow(clippy::should_implement_trait)]
+    pub fn eq(self, n: u64) -> Filter<D> {
+        self.compare(CmpOp::Eq, n)
+    }
+
+    /// Documents whose array does not have `n` elements.
+    #[allow(clippy::should_implement_trait)]
+    pub fn ne(self, n: u64) -> Filter<D> {
+        self.compare(CmpOp::Ne, n)
+    }
+
+    /// Documents whose array has more than `n` elements.
+    pub fn gt(self, n: u64) -> Filter<D> {
+        self.compare(CmpOp::Gt, n)
+    }
+
+    /// Documents whose array has at least `n` elements.
+    pub fn ge(self, n: u64) -> Filter<D> {
+        self.compare(CmpOp::Ge, n)
+    }
+
+    /// Documents whose array has fewer than `n` elements.
+    pub fn lt(self, n: u64) -> Filter<D> {
+        self.compare(CmpOp::Lt, n)
+    }
+
+    /// Documents whose array has at most `n` elements.
+    pub fn le(self, n: u64) -> Filter<D> {
+        self.compare(CmpOp::Le, n)
+    }
 }
 
 /// The typed path of one stored field of document type `D`, whose Rust type is `V`.
@@ -218,6 +385,24 @@ impl<D, T: Serialize> Field<D, Vec<T>> {
     /// (`ARRAY_CONTAINS`).
     pub fn array_contains(self, item: impl Into<T>) -> Filter<D> {
         Filter::new(to_json(&item.into()).map(|item| Expr::ArrayContains(self.path, item)))
+    }
+}
+
+impl<D, T> Field<D, Vec<T>> {
+    /// Documents with an element for which `condition` holds, the element given to it as a
+    /// field: `f.tags.any(|t| t.starts_with("a"))` is
+    /// `EXISTS(SELECT VALUE x1 FROM x1 IN c.tags WHERE STARTSWITH(x1, @p0))`. A document
+    /// without the array, or with an empty one, does not match.
+    pub fn any(
+        self,
+        condition: impl FnOnce(Field<Element<D>, T>) -> Filter<Element<D>>,
+    ) -> Filter<D> {
+        any(self.path, condition(Field::at(Path::EMPTY)))
+    }
+
+    /// The number of elements (`ARRAY_LENGTH`), to compare: `f.tags.len().gt(3)`.
+    pub fn len(self) -> Length<D> {
+        Length::at(self.path)
     }
 }
 

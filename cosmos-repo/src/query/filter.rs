@@ -110,6 +110,11 @@ impl<D> Filter<D> {
         Filter::new(self.expr.and_then(|a| Ok(join(a, other.expr?))))
     }
 
+    /// The condition, owned, or the value in it that did not serialize.
+    pub(crate) fn into_expr(self) -> Result<Expr, Invalid> {
+        self.expr
+    }
+
     /// The condition, or the error of a value in it that did not serialize.
     pub(crate) fn expr(&self) -> Result<&Expr, Error> {
         self.expr.as_ref().map_err(Error::from)
