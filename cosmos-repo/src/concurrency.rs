@@ -55,14 +55,13 @@ impl AsRef<str> for Etag {
 /// A session token (Cosmos DB's `x-ms-session-token`): which writes a read must see.
 ///
 /// Every response from Cosmos DB carries one ([`Response::session_token`]). Passed to a later
-/// read or query ([`Read::session_token`], [`Query::session_token`]), possibly in another
+/// read or query ([`Read::session_token`], `Query::session_token`), possibly in another
 /// instance of the service, it makes that read see at least the writes the token came from:
 /// read-your-writes for a user across instances, on an account with session consistency. The
 /// embedded store is strongly consistent, issues none and needs none.
 ///
 /// [`Response::session_token`]: crate::Response::session_token
 /// [`Read::session_token`]: crate::Read::session_token
-/// [`Query::session_token`]: crate::query::Query::session_token
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SessionToken(String);
