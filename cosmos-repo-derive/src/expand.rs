@@ -277,11 +277,14 @@ fn expand_fields(doc: &Document) -> TokenStream {
             &quote!(#krate::__private::Path::child(path, #name)),
         )
     });
+    let whole = quote!(#krate::__private::Field::<D, #ident>::at(self.__path));
     quote! {
         #[doc = #struct_doc]
         #[allow(dead_code)]
         #vis struct #fields_ident<D> {
             #(#members,)*
+            #[doc(hidden)]
+            __path: #krate::__private::Path,
         }
 
         #[doc(hidden)]
@@ -289,7 +292,34 @@ fn expand_fields(doc: &Document) -> TokenStream {
             impl<D> #fields_ident<D> {
                 #[doc(hidden)]
                 pub const fn at(path: #krate::__private::Path) -> Self {
-                    #fields_ident { #(#inits,)* }
+                    #fields_ident { #(#inits,)* __path: path }
+                }
+
+                /// The struct's property path from the document root.
+                pub fn path(&self) -> &#krate::__private::Path {
+                    &self.__path
+                }
+
+                /// Documents where the struct is present (`IS_DEFINED`), whatever its value.
+                pub fn is_defined(&self) -> #krate::query::Filter<D> {
+                    #whole.is_defined()
+                }
+
+                /// Documents where the struct is present and `null` (`IS_NULL`).
+                pub fn is_null(&self) -> #krate::query::Filter<D> {
+                    #whole.is_null()
+                }
+            }
+
+            /// The whole struct, selected as a projection: `select(Order::FIELDS.address)`.
+            impl<D> #krate::query::Projection<D> for #fields_ident<D>
+            where
+                #krate::__private::Field<D, #ident>: #krate::query::Projection<D>,
+            {
+                type Output = <#krate::__private::Field<D, #ident> as #krate::query::Projection<D>>::Output;
+
+                fn select(&self) -> #krate::query::Selection {
+                    #krate::query::Projection::select(&#whole)
                 }
             }
 
