@@ -371,6 +371,7 @@ macro_rules! conformance_suite {
             session_tokens_carry_a_write_to_later_reads,
             timestamps_sort_and_filter_in_time_order,
             any_selects_documents_by_their_array_elements,
+            group_by_counts_and_aggregates_each_group,
         );
     };
     (@tests ($d:tt) $attrs:tt $backend:expr; [$($except:ident),*]; $($scenario:ident,)*) => {

@@ -2391,3 +2391,62 @@ pub async fn any_selects_documents_by_their_array_elements(backend: &impl Backen
         .unwrap();
     assert_eq!(in_one, 2, "c1 and c5 of k0");
 }
+
+pub async fn group_by_counts_and_aggregates_each_group(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    let all = || products.query().cross_partition();
+    let text = |s: &str| s.to_owned();
+    assert_eq!(
+        all().group_by(f.category).count().await.unwrap(),
+        [(text("garden"), 3), (text("paint"), 2), (text("tools"), 3)]
+    );
+    assert_eq!(
+        all().group_by(f.discontinued).count().await.unwrap(),
+        [(false, 6), (true, 2)]
+    );
+    assert_eq!(
+        all().group_by(f.category).sum(f.price).await.unwrap(),
+        [
+            (text("garden"), Some(405.0)),
+            (text("paint"), Some(13.5)),
+            (text("tools"), Some(126.5))
+        ]
+    );
+    assert_eq!(
+        all().group_by(f.category).max(f.stock).await.unwrap(),
+        [
+            (text("garden"), Some(12)),
+            (text("paint"), Some(100)),
+            (text("tools"), Some(10))
+        ]
+    );
+    // A group none of whose documents holds the value: AVG undefined, SUM 0.
+    let averages = all().group_by(f.category).avg(f.discount).await.unwrap();
+    assert_eq!(averages[1], (text("paint"), None));
+    let tools = averages[2].1.unwrap();
+    assert!((tools - 0.3).abs() < 1e-9, "{averages:?}");
+    let sums = all().group_by(f.category).sum(f.discount).await.unwrap();
+    assert_eq!(sums[1], (text("paint"), Some(0.0)));
+    // With a filter and in one partition.
+    let on_sale = all()
+        .filter(f.discontinued.eq(false))
+        .group_by(f.category)
+        .count()
+        .with_meta()
+        .await
+        .unwrap();
+    assert_eq!(
+        on_sale.value,
+        [(text("garden"), 2), (text("paint"), 2), (text("tools"), 2)]
+    );
+    assert_charged(backend, on_sale.request_charge, "group_by");
+    let in_tools = products
+        .query()
+        .partition("tools")
+        .group_by(f.discontinued)
+        .min(f.price)
+        .await
+        .unwrap();
+    assert_eq!(in_tools, [(false, Some(12.5)), (true, Some(25.0))]);
+}

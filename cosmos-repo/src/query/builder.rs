@@ -7,13 +7,13 @@ use serde_json::Value;
 use super::field::Field;
 use super::filter::{Filter, OrderBy};
 use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page, feed};
-use crate::ast::{Aggregate, Path, Select, SqlQuery};
+use crate::ast::{Aggregate, Expr, Path, Select, SqlQuery};
 use crate::concurrency::SessionToken;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, KeyPrefix};
 use crate::limits;
-use crate::response::Page;
+use crate::response::{Page, Response};
 use crate::seam::QuerySpec;
 use crate::sql;
 use crate::values;
@@ -181,7 +181,7 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
         self.returning(Select::Documents)
     }
 
-    fn returning<U>(self, select: Select) -> Query<'r, T, S, U> {
+    pub(crate) fn returning<U>(self, select: Select) -> Query<'r, T, S, U> {
         Query {
             target: self.target,
             scope: self.scope,
@@ -192,6 +192,24 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
             select,
             distinct: self.distinct,
             session_token: self.session_token,
+            output: PhantomData,
+        }
+    }
+}
+
+impl<'r, T: CosmosDocument, P> Query<'r, T, Scoped, P> {
+    /// Another query with the same parts.
+    fn duplicate(&self) -> Self {
+        Query {
+            target: self.target,
+            scope: Scoped(self.scope.0.clone()),
+            filter: self.filter.clone(),
+            order_by: self.order_by.clone(),
+            offset: self.offset,
+            limit: self.limit,
+            select: self.select.clone(),
+            distinct: self.distinct,
+            session_token: self.session_token.clone(),
             output: PhantomData,
         }
     }
@@ -354,6 +372,46 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
         })
     }
 
+    /// Groups the matching documents by the value of `key` (`GROUP BY`), for a count or an
+    /// aggregate per group, as `(key, result)` pairs in Cosmos DB's order of the keys.
+    /// Documents without the key are in no group. SDK 1.0 refuses GROUP BY across partitions
+    /// and over feed ranges, so the groups are made here, on both stores alike, from the key
+    /// and aggregated values read from the matching documents (never the documents); sorting,
+    /// offset and limit do not apply.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cosmos_repo::prelude::*;
+    ///
+    /// #[derive(Serialize, Deserialize, CosmosDocument)]
+    /// struct Order { #[id] id: String, #[partition_key] customer: String, status: String, total: f64 }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> cosmos_repo::Result<()> {
+    /// let orders = Repository::<Order>::in_memory();
+    /// for (id, status, total) in [("o-1", "paid", 10.0), ("o-2", "open", 5.0), ("o-3", "paid", 2.5)] {
+    ///     let order = Order { id: id.into(), customer: "contoso".into(), status: status.into(), total };
+    ///     orders.create(&order).await?;
+    /// }
+    /// let f = Order::FIELDS;
+    /// let counts = orders.query().cross_partition().group_by(f.status).count().await?;
+    /// assert_eq!(counts, [("open".to_owned(), 1), ("paid".to_owned(), 2)]);
+    /// let sums = orders.query().cross_partition().group_by(f.status).sum(f.total).await?;
+    /// assert_eq!(sums, [("open".to_owned(), Some(5.0)), ("paid".to_owned(), Some(12.5))]);
+    /// # Ok(()) }
+    /// ```
+    pub fn group_by<K: DeserializeOwned + Send + 'r>(self, key: Field<T, K>) -> Grouped<'r, T, K> {
+        let mut query = self.returning(Select::Documents);
+        query.order_by.clear();
+        (query.offset, query.limit) = (None, None);
+        Grouped {
+            query,
+            key: *key.path(),
+            output: PhantomData,
+        }
+    }
+
     /// Only different results (`SELECT DISTINCT VALUE`), of a projection made with
     /// [`select`](Query::select). Values compare as Cosmos DB compares them (`1` equals `1.0`,
     /// objects whatever their property order). The service leaves out repeats within what it
@@ -449,6 +507,120 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Distinct<'r, T, P> 
                     .map(decode_value)
                     .collect()
             })
+        })
+    }
+}
+
+/// The matching documents grouped by a key, made by [`Query::group_by`]: one count or
+/// aggregate per group.
+#[must_use = "a query does nothing until it is run"]
+pub struct Grouped<'r, T: CosmosDocument, K> {
+    query: Query<'r, T, Scoped, T>,
+    key: Path,
+    output: PhantomData<fn() -> K>,
+}
+
+impl<'r, T: CosmosDocument, K: DeserializeOwned + Send + 'r> Grouped<'r, T, K> {
+    /// How many documents each group holds.
+    pub fn count(self) -> Fetch<'r, Vec<(K, u64)>> {
+        self.fold("query.group_by.count", Aggregate::Count(None), |count| {
+            Ok(count.as_ref().and_then(Value::as_u64).unwrap_or(0))
+        })
+    }
+
+    /// The sum of a number field in each group, with [`Query::sum`]'s rules.
+    pub fn sum<V: NumberField>(self, field: Field<T, V>) -> Fetch<'r, Vec<(K, Option<f64>)>> {
+        self.fold("query.group_by.sum", Aggregate::Sum(*field.path()), number)
+    }
+
+    /// The average of a number field in each group, with [`Query::avg`]'s rules.
+    pub fn avg<V: NumberField>(self, field: Field<T, V>) -> Fetch<'r, Vec<(K, Option<f64>)>> {
+        self.fold("query.group_by.avg", Aggregate::Avg(*field.path()), number)
+    }
+
+    /// The smallest value of a field in each group, with [`Query::min`]'s rules.
+    pub fn min<V: DeserializeOwned + Send + 'r>(
+        self,
+        field: Field<T, V>,
+    ) -> Fetch<'r, Vec<(K, Option<V>)>> {
+        self.fold("query.group_by.min", Aggregate::Min(*field.path()), decode)
+    }
+
+    /// The largest value of a field in each group, with [`Query::max`]'s rules.
+    pub fn max<V: DeserializeOwned + Send + 'r>(
+        self,
+        field: Field<T, V>,
+    ) -> Fetch<'r, Vec<(K, Option<V>)>> {
+        self.fold("query.group_by.max", Aggregate::Max(*field.path()), decode)
+    }
+
+    /// Reads the key of each matching document (every group, counted) and, for an aggregate,
+    /// `[key, value]` of those holding the value; folds each group's values with Cosmos DB's
+    /// rules (a group none of whose documents holds the value sums to 0, and so on).
+    fn fold<O: Send + 'r>(
+        self,
+        name: &'static str,
+        aggregate: Aggregate,
+        output: fn(Option<Value>) -> Result<O>,
+    ) -> Fetch<'r, Vec<(K, O)>> {
+        let (container, key) = (self.query.target.container.name, self.key);
+        // Servers differ on a missing property in a projection (left out, or null): ask only
+        // for documents that hold what is read.
+        let defined = |at: Path| Filter::new(Ok(Expr::IsDefined(at)));
+        let with_key = self.query.filter(defined(key));
+        let values = aggregate.path().map(|value| {
+            with_key
+                .duplicate()
+                .filter(defined(*value))
+                .returning::<Value>(Select::Array(vec![key, *value]))
+        });
+        let values = values.map(Query::run);
+        let keys = with_key.returning::<Value>(Select::Value(key)).run();
+        Fetch::new(name, container, async move {
+            let keys = keys?.all::<Value>().await?;
+            let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
+            let mut index = std::collections::HashMap::new();
+            let mut group_of = |key: Value, groups: &mut Vec<(Value, Vec<Value>)>| {
+                *index.entry(values::distinct_key(&key)).or_insert_with(|| {
+                    groups.push((key, Vec::new()));
+                    groups.len() - 1
+                })
+            };
+            let mut charge = keys.request_charge;
+            match values {
+                // COUNT(1): one member per document of the group.
+                None => {
+                    for key in keys.value {
+                        let slot = group_of(key, &mut groups);
+                        groups[slot].1.push(Value::Null);
+                    }
+                }
+                Some(values) => {
+                    for key in keys.value {
+                        group_of(key, &mut groups);
+                    }
+                    let pairs = values?.all::<Value>().await?;
+                    charge += pairs.request_charge;
+                    for pair in pairs.value {
+                        if let Value::Array(mut pair) = pair
+                            && pair.len() == 2
+                        {
+                            let value = pair.swap_remove(1);
+                            let slot = group_of(pair.swap_remove(0), &mut groups);
+                            groups[slot].1.push(value);
+                        }
+                    }
+                }
+            }
+            groups.sort_by(|a, b| values::order(Some(&a.0), Some(&b.0)));
+            let folded = groups
+                .into_iter()
+                .map(|(key, members)| {
+                    let result = values::fold(&aggregate, members.iter().map(Some));
+                    Ok((decode_value(key)?, output(result)?))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Response::new(folded, charge, None, None, 200))
         })
     }
 }

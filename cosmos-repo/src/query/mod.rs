@@ -8,7 +8,7 @@ mod filter;
 mod raw;
 mod run;
 
-pub use builder::{Distinct, NumberField, Projection, Query, Selection};
+pub use builder::{Distinct, Grouped, NumberField, Projection, Query, Selection};
 pub use field::{CosmosFields, Element, Field, Items, Length, TextField};
 pub(crate) use filter::Invalid;
 pub use filter::{Filter, OrderBy};
