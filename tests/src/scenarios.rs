@@ -738,16 +738,19 @@ pub async fn seed_products(backend: &impl Backend) -> Repository<Product> {
     products
 }
 
-/// The ids of the products matching `filter` across partitions, sorted.
-pub async fn ids(products: &Repository<Product>, filter: Filter<Product>) -> Vec<String> {
-    let mut ids: Vec<String> = products
+/// The ids of the documents matching `filter` across partitions, sorted.
+pub async fn ids<T: CosmosDocument + Send + Sync>(
+    repository: &Repository<T>,
+    filter: Filter<T>,
+) -> Vec<String> {
+    let found = repository
         .query()
         .cross_partition()
         .filter(filter)
-        .select(Product::FIELDS.id)
         .all()
         .await
         .unwrap();
+    let mut ids: Vec<String> = found.iter().map(|doc| doc.id().to_owned()).collect();
     ids.sort();
     ids
 }
@@ -2354,21 +2357,7 @@ pub async fn any_selects_documents_by_their_array_elements(backend: &impl Backen
         carts.create(&cart).await.unwrap();
     }
     let l = Cart::FIELDS.lines;
-    let matching = |filter: Filter<Cart>| {
-        let carts = &carts;
-        async move {
-            let mut ids: Vec<String> = carts
-                .query()
-                .cross_partition()
-                .filter(filter)
-                .select(Cart::FIELDS.id)
-                .all()
-                .await
-                .unwrap();
-            ids.sort();
-            ids
-        }
-    };
+    let matching = |filter: Filter<Cart>| ids(&carts, filter);
     let big_x = l.any(|line| line.sku.eq("x").and(line.qty.gt(2_u32)));
     assert_eq!(
         matching(big_x).await,
