@@ -797,6 +797,26 @@ pub async fn every_query_operator_selects_the_documents_cosmos_db_would(backend:
         ("is_null", f.note.is_null(), &["p1", "p3", "p5", "p7"]),
         ("bool eq", f.discontinued.eq(true), &["p3", "p6"]),
         ("Option eq", f.note.eq("petrol".to_owned()), &["p6"]),
+        ("Option eq &str", f.note.eq("petrol"), &["p6"]),
+        (
+            "Option eq Some",
+            f.note.eq(Some("petrol".to_owned())),
+            &["p6"],
+        ),
+        // Stored nulls equal null; an absent property is undefined, so it matches neither.
+        ("Option eq None", f.note.eq(None), &["p1", "p3", "p5", "p7"]),
+        ("absent Option eq None", f.discount.eq(None), &[]),
+        (
+            "Option is_in &str",
+            f.note.is_in(["petrol", "20 m", "nothing"]),
+            &["p4", "p6"],
+        ),
+        ("Option<f64> ge inner", f.discount.ge(0.25), &["p3", "p6"]),
+        (
+            "Option between inner",
+            f.discount.between(0.1, 0.25),
+            &["p2", "p6"],
+        ),
         (
             "non-identifier name",
             f.first_seen.ge("2026-07-01"),
@@ -1274,7 +1294,7 @@ pub async fn patch_applies_typed_operations(backend: &impl Backend) {
         .incr(f.price, 2.5)
         .remove(f.note)
         .append(f.tags, "heavy")
-        .set(f.discount, Some(0.25))
+        .set(f.discount, 0.25)
         .if_match(created.etag.clone().unwrap())
         .with_meta()
         .await

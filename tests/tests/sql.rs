@@ -62,6 +62,17 @@ fn every_operator_renders_with_parameters() {
         (f.discount.is_defined(), "IS_DEFINED(c.discount)", json!([])),
         (f.note.is_null(), "IS_NULL(c.note)", json!([])),
         (f.note.eq(None), "c.note = @p0", json!([null])),
+        (f.note.eq("a"), "c.note = @p0", json!(["a"])),
+        (
+            f.note.eq(Some("a".to_owned())),
+            "c.note = @p0",
+            json!(["a"]),
+        ),
+        (
+            f.discount.between(0.1, 0.2),
+            "(c.discount BETWEEN @p0 AND @p1)",
+            json!([0.1, 0.2]),
+        ),
         (f.first_seen.eq("x"), "c['first-seen'] = @p0", json!(["x"])),
         (
             f.stock.gt(1).and(f.stock.lt(9)),

@@ -297,59 +297,122 @@ impl<D, V> Field<D, V> {
     }
 }
 
+/// A value a filter or patch can compare a field of type `V` with, or set it to: a `V` itself,
+/// a borrowed `&V`, `&str` for `String`, and, for an `Option<V>` field, the inner value's forms
+/// as well as `Some(..)` and `None`:
+///
+/// ```
+/// use cosmos_repo::prelude::*;
+///
+/// #[derive(Serialize, Deserialize, CosmosDocument)]
+/// struct Task {
+///     #[id]
+///     id: String,
+///     #[partition_key]
+///     owner: String,
+///     note: Option<String>,
+///     priority: Option<u8>,
+/// }
+///
+/// let f = Task::FIELDS;
+/// let urgent = f.note.eq("urgent").or(f.note.eq(Some("URGENT".to_string())));
+/// let high = f.priority.ge(3);
+/// # let _ = (urgent, high);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a value of the field's type `{V}`",
+    note = "give a value of the field's own type; `&str` also serves for text, and the inner value (or `Some`, `None`) for an `Option` field"
+)]
+pub trait Operand<V> {
+    /// The value as the field's type.
+    fn into_operand(self) -> V;
+}
+
+impl<V> Operand<V> for V {
+    fn into_operand(self) -> V {
+        self
+    }
+}
+
+impl<V> Operand<Option<V>> for V {
+    fn into_operand(self) -> Option<V> {
+        Some(self)
+    }
+}
+
+impl<V: Clone> Operand<V> for &V {
+    fn into_operand(self) -> V {
+        self.clone()
+    }
+}
+
+impl Operand<String> for &str {
+    fn into_operand(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl Operand<Option<String>> for &str {
+    fn into_operand(self) -> Option<String> {
+        Some(self.to_owned())
+    }
+}
+
 impl<D, V: Serialize> Field<D, V> {
-    fn compare(self, op: CmpOp, value: V) -> Filter<D> {
+    fn compare(self, op: CmpOp, value: impl Operand<V>) -> Filter<D> {
+        let value = value.into_operand();
         Filter::new(to_json(&value).map(|value| Expr::Compare(self.path, op, value)))
     }
 
     /// Documents where the field equals `value` (`=`).
     #[allow(clippy::should_implement_trait)]
-    pub fn eq(self, value: impl Into<V>) -> Filter<D> {
-        self.compare(CmpOp::Eq, value.into())
+    pub fn eq(self, value: impl Operand<V>) -> Filter<D> {
+        self.compare(CmpOp::Eq, value)
     }
 
     /// Documents where the field has the same type as `value` and differs from it (`!=`).
     #[allow(clippy::should_implement_trait)]
-    pub fn ne(self, value: impl Into<V>) -> Filter<D> {
-        self.compare(CmpOp::Ne, value.into())
+    pub fn ne(self, value: impl Operand<V>) -> Filter<D> {
+        self.compare(CmpOp::Ne, value)
     }
 
     /// Documents where the field is greater than `value` (`>`).
-    pub fn gt(self, value: impl Into<V>) -> Filter<D> {
-        self.compare(CmpOp::Gt, value.into())
+    pub fn gt(self, value: impl Operand<V>) -> Filter<D> {
+        self.compare(CmpOp::Gt, value)
     }
 
     /// Documents where the field is greater than or equal to `value` (`>=`).
-    pub fn ge(self, value: impl Into<V>) -> Filter<D> {
-        self.compare(CmpOp::Ge, value.into())
+    pub fn ge(self, value: impl Operand<V>) -> Filter<D> {
+        self.compare(CmpOp::Ge, value)
     }
 
     /// Documents where the field is less than `value` (`<`).
-    pub fn lt(self, value: impl Into<V>) -> Filter<D> {
-        self.compare(CmpOp::Lt, value.into())
+    pub fn lt(self, value: impl Operand<V>) -> Filter<D> {
+        self.compare(CmpOp::Lt, value)
     }
 
     /// Documents where the field is less than or equal to `value` (`<=`).
-    pub fn le(self, value: impl Into<V>) -> Filter<D> {
-        self.compare(CmpOp::Le, value.into())
+    pub fn le(self, value: impl Operand<V>) -> Filter<D> {
+        self.compare(CmpOp::Le, value)
     }
 
     /// Documents where the field equals one of `values` (`IN`); none for an empty list.
     pub fn is_in<I>(self, values: I) -> Filter<D>
     where
         I: IntoIterator,
-        I::Item: Into<V>,
+        I::Item: Operand<V>,
     {
         let values: Result<Vec<Value>, _> = values
             .into_iter()
-            .map(|value| to_json(&value.into()))
+            .map(|value| to_json(&value.into_operand()))
             .collect();
         Filter::new(values.map(|values| Expr::In(self.path, values)))
     }
 
     /// Documents where the field lies between `low` and `high`, both included (`BETWEEN`).
-    pub fn between(self, low: impl Into<V>, high: impl Into<V>) -> Filter<D> {
-        let bounds = to_json(&low.into()).and_then(|low| Ok((low, to_json(&high.into())?)));
+    pub fn between(self, low: impl Operand<V>, high: impl Operand<V>) -> Filter<D> {
+        let (low, high) = (low.into_operand(), high.into_operand());
+        let bounds = to_json(&low).and_then(|low| Ok((low, to_json(&high)?)));
         Filter::new(bounds.map(|(low, high)| Expr::Between(self.path, low, high)))
     }
 }
@@ -383,8 +446,8 @@ impl<D, V: TextField> Field<D, V> {
 impl<D, T: Serialize> Field<D, Vec<T>> {
     /// Documents where the field is an array with an element equal to `item`
     /// (`ARRAY_CONTAINS`).
-    pub fn array_contains(self, item: impl Into<T>) -> Filter<D> {
-        Filter::new(to_json(&item.into()).map(|item| Expr::ArrayContains(self.path, item)))
+    pub fn array_contains(self, item: impl Operand<T>) -> Filter<D> {
+        Filter::new(to_json(&item.into_operand()).map(|item| Expr::ArrayContains(self.path, item)))
     }
 }
 

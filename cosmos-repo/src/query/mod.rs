@@ -9,7 +9,7 @@ mod raw;
 mod run;
 
 pub use builder::{Distinct, Grouped, NumberField, Projection, Query, Selection};
-pub use field::{CosmosFields, Element, Field, Items, Length, TextField};
+pub use field::{CosmosFields, Element, Field, Items, Length, Operand, TextField};
 pub(crate) use filter::Invalid;
 pub use filter::{Filter, OrderBy};
 pub use raw::RawQuery;

@@ -11,7 +11,7 @@ use crate::concurrency::Etag;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
-use crate::query::{Field, Invalid};
+use crate::query::{Field, Invalid, Operand};
 use crate::response::Response;
 use crate::seam::{Action, ItemOperation, PatchOp};
 use crate::trace::traced;
@@ -137,9 +137,9 @@ impl<'a, T: CosmosDocument> Patch<'a, T> {
     }
 
     /// Sets `field` to `value`, adding the property if the document lacks it.
-    pub fn set<V: Serialize>(self, field: Field<T, V>, value: impl Into<V>) -> Self {
+    pub fn set<V: Serialize>(self, field: Field<T, V>, value: impl Operand<V>) -> Self {
         let path = *field.path();
-        self.push(&value.into(), |value| PatchOp::Set(path, value))
+        self.push(&value.into_operand(), |value| PatchOp::Set(path, value))
     }
 
     /// Adds `by` to the number `field` (negative to subtract). Fails with
@@ -161,9 +161,9 @@ impl<'a, T: CosmosDocument> Patch<'a, T> {
 
     /// Appends `item` to the `Vec` field. Fails with [`Error::BadRequest`] if the stored
     /// property is not an array.
-    pub fn append<V: PatchArray>(self, field: Field<T, V>, item: impl Into<V::Item>) -> Self {
+    pub fn append<V: PatchArray>(self, field: Field<T, V>, item: impl Operand<V::Item>) -> Self {
         let path = *field.path();
-        self.push(&item.into(), |item| PatchOp::Append(path, item))
+        self.push(&item.into_operand(), |item| PatchOp::Append(path, item))
     }
 
     /// Applies the patch only if the stored document's etag is `etag`; otherwise fails with
