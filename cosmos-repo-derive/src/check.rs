@@ -337,20 +337,102 @@ fn check_key_field_is_stored(cx: &Ctxt, field: &Field) {
     }
 }
 
+/// Date-time types whose serde form Cosmos DB does not compare or sort as time: chrono's write as
+/// many fractional digits as needed (`...:00.5Z` sorts before `...:00Z`), time's a form of its
+/// own or a tuple.
+const VARIABLE_WIDTH_TIMES: &[&str] = &[
+    "DateTime",
+    "NaiveDateTime",
+    "OffsetDateTime",
+    "PrimitiveDateTime",
+    "UtcDateTime",
+];
+
+/// The stored fields (or `Option`s of them) of a date-time type in [`VARIABLE_WIDTH_TIMES`]
+/// serialized by the type itself, with the type's name. A `with` or `serialize_with` attribute
+/// chooses another form, so it is left alone.
+pub fn variable_width_times<'d, 'a>(
+    doc: &'d Document<'a>,
+) -> impl Iterator<Item = (&'d Field<'a>, String)> {
+    doc.fields.iter().filter_map(|field| {
+        let chosen_form = field
+            .attrs
+            .reshaping
+            .iter()
+            .any(|path| path.is_ident("with") || path.is_ident("serialize_with"));
+        if chosen_form || field.attrs.never_serialized() {
+            return None;
+        }
+        let name = last_segment(option_inner(field.ty).unwrap_or(field.ty))?
+            .ident
+            .to_string();
+        VARIABLE_WIDTH_TIMES
+            .contains(&name.as_str())
+            .then_some((field, name))
+    })
+}
+
+/// The last segment of a path type such as `chrono::DateTime<Utc>`.
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(path) => path.path.segments.last(),
+        _ => None,
+    }
+}
+
+/// `T` of a type written `Option<T>` (or with a path such as `core::option::Option<T>`).
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let last = last_segment(ty).filter(|last| last.ident == "Option")?;
+    match &last.arguments {
+        PathArguments::AngleBracketed(args) if args.args.len() == 1 => match args.args.first() {
+            Some(GenericArgument::Type(inner)) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Whether `ty` is written `Option<T>` (or with a path such as `core::option::Option<T>`).
 fn is_option(ty: &Type) -> bool {
-    let Type::Path(path) = ty else {
-        return false;
-    };
-    let Some(last) = path.path.segments.last() else {
-        return false;
-    };
-    match &last.arguments {
-        PathArguments::AngleBracketed(args) => {
-            last.ident == "Option"
-                && args.args.len() == 1
-                && matches!(args.args.first(), Some(GenericArgument::Type(_)))
-        }
-        _ => false,
+    option_inner(ty).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_times_stored_by_their_own_serde_form_are_found() {
+        let input: syn::DeriveInput = syn::parse_quote! {
+            struct Event {
+                #[id]
+                id: String,
+                #[partition_key]
+                sensor: String,
+                at: chrono::DateTime<chrono::Utc>,
+                seen: Option<time::OffsetDateTime>,
+                naive: NaiveDateTime,
+                #[serde(with = "chrono::serde::ts_milliseconds")]
+                millis: DateTime<Utc>,
+                #[serde(skip)]
+                cached: DateTime<Utc>,
+                stamp: cosmos_repo::Timestamp,
+                times: Vec<DateTime<Utc>>,
+            }
+        };
+        let cx = Ctxt::new();
+        let doc = Document::from_ast(&cx, &input).unwrap();
+        cx.check().unwrap();
+        let found: Vec<(String, String)> = variable_width_times(&doc)
+            .map(|(field, name)| (field.ident.to_string(), name))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("at".to_owned(), "DateTime".to_owned()),
+                ("seen".to_owned(), "OffsetDateTime".to_owned()),
+                ("naive".to_owned(), "NaiveDateTime".to_owned()),
+            ]
+        );
     }
 }

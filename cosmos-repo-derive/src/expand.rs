@@ -83,8 +83,10 @@ fn expand(doc: &Document) -> TokenStream {
         )
     });
 
+    let time_warnings = time_warnings(doc);
     quote! {
         #fields_struct
+        #time_warnings
 
         #[doc(hidden)]
         const _: () = {
@@ -113,6 +115,29 @@ fn expand(doc: &Document) -> TokenStream {
             }
         };
     }
+}
+
+/// A warning for each date-time field stored in a form Cosmos DB does not sort as time
+/// ([`check::variable_width_times`]). A derive cannot emit warnings on stable Rust, so each is
+/// the use of a deprecated item, spanned at the field's type; `#![deny(deprecated)]` makes them
+/// errors.
+fn time_warnings(doc: &Document) -> Option<TokenStream> {
+    let warnings: Vec<TokenStream> = check::variable_width_times(doc)
+        .map(|(field, type_name)| {
+            let name = field.ident.unraw();
+            let note = format!(
+                "field `{name}` is a `{type_name}`, whose serde form Cosmos DB does not compare or sort as time (`...:00.5Z` sorts before `...:00Z`, so `gt` and `order_by` go wrong); make it a `cosmos_repo::Timestamp`, stored in fixed-width ISO 8601, or choose the stored form with #[serde(with = \"...\")]"
+            );
+            let marker = format_ident!("{}_sorts_as_text_not_as_time", name);
+            quote_spanned! {field.ty.span()=>
+                #[deprecated(note = #note)]
+                #[allow(non_camel_case_types)]
+                struct #marker;
+                let _ = #marker;
+            }
+        })
+        .collect();
+    (!warnings.is_empty()).then(|| quote!(const _: () = { #(#warnings)* };))
 }
 
 /// The `MODEL` constant, when the struct declares anything about its container.
@@ -278,7 +303,10 @@ fn expand_fields(doc: &Document) -> TokenStream {
         )
     });
     let whole = quote!(#krate::__private::Field::<D, #ident>::at(self.__path));
+    let time_warnings = time_warnings(doc);
     quote! {
+        #time_warnings
+
         #[doc = #struct_doc]
         #[allow(dead_code)]
         #vis struct #fields_ident<D> {

@@ -82,6 +82,11 @@ use crate::model::{ContainerModel, ContainerSpec};
 ///   to live in seconds (the container needs `#[cosmos(ttl = ...)]`).
 /// - `#[cosmos(exclude_from_index)]`: the field's property is left out of the index.
 ///
+/// A field of chrono's `DateTime` or `NaiveDateTime`, or time's `OffsetDateTime`,
+/// `PrimitiveDateTime` or `UtcDateTime` (or an `Option` of one), stored in the type's own serde
+/// form, gets a warning: Cosmos DB compares those forms as text, not as time. Make it a
+/// [`Timestamp`](crate::Timestamp), or choose its stored form with `#[serde(with = "...")]`.
+///
 /// [`KeyComponent`]: crate::key::KeyComponent
 /// [`Repository::replace`]: crate::Repository::replace
 /// [`Repository::delete_doc`]: crate::Repository::delete_doc
