@@ -141,7 +141,7 @@ pub(crate) enum Scope<'a> {
 
 /// A query built by the typed builder, store-independent: the embedded store evaluates it, the
 /// SDK store renders it as SQL.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct QuerySpec {
     pub filter: Option<Expr>,
     /// Sort keys, `true` for descending.

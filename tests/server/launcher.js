@@ -25,6 +25,9 @@
 //    database RID"), which happens once enough databases exist. The launcher writes `-`.
 // 9. `SELECT DISTINCT` is a syntax error. The launcher runs the query without DISTINCT and
 //    leaves repeated results out of the answer (the server answers a query in one page).
+// 10. A query scoped to one partition by its x-ms-documentdb-partitionkey header reads every
+//    partition (after fix 3); Cosmos DB reads that partition only. The launcher runs it over
+//    the documents of that partition.
 //
 // Usage: node launcher.js [--port N] [--max-seconds S]
 // With COSMOS_SERVER_LOG=1 it logs each request and its status to stderr.
@@ -144,6 +147,13 @@ function fixRequestBodies() {
       body.query = body.query.replace(distinct, "SELECT ");
       req.distinct = true;
     }
+    const key = req.headers["x-ms-documentdb-partitionkey"];
+    if (body && typeof body.query === "string" && key !== undefined) {
+      Object.defineProperty(body, "partitionScope", {
+        value: partitionHeader.parsePartitionKey(key),
+        enumerable: false,
+      });
+    }
     return body;
   };
   const route = routes.default;
@@ -175,6 +185,37 @@ function fixRequestBodies() {
     }
     return results;
   }
+}
+
+// Fix 10: a query with a partition key header runs over the documents of that key only, or of
+// every key it is a prefix of (a hierarchical key's leading levels), compared in the canonical
+// form of fix 4, which both the header and the documents are read in.
+function scopeQueriesByPartitionHeader() {
+  const values = canonicalKey => {
+    try {
+      const parsed = JSON.parse(canonicalKey);
+      return Array.isArray(parsed) ? parsed.map(value => JSON.stringify(value)) : [canonicalKey];
+    } catch (error) {
+      return [canonicalKey];
+    }
+  };
+  const query = Documents.prototype.query;
+  Documents.prototype.query = function scopedQuery(params, options) {
+    if (params.partitionScope === undefined) return query.call(this, params, options);
+    const scope = values(params.partitionScope);
+    const inScope = item => {
+      const key = values(this._getPartition(item.read()));
+      return scope.length <= key.length && scope.every((value, i) => value === key[i]);
+    };
+    const every = this._data;
+    const scoped = [...every].filter(([, item]) => inScope(item));
+    this._data = new Map(scoped);
+    try {
+      return query.call(this, params, options);
+    } finally {
+      this._data = every;
+    }
+  };
 }
 
 // Fix 7: each composite index of a new container, and its reverse.
@@ -232,6 +273,7 @@ function main() {
   const args = parseArgs(process.argv.slice(2));
   keyDocumentsByFullPartitionKey();
   fixRequestBodies();
+  scopeQueriesByPartitionHeader();
   cosmosResourceIds();
   quietMissingDocumentErrors();
   const server = createHttpsServer({ keepAlive: true });

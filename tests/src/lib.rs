@@ -372,6 +372,7 @@ macro_rules! conformance_suite {
             timestamps_sort_and_filter_in_time_order,
             any_selects_documents_by_their_array_elements,
             group_by_counts_and_aggregates_each_group,
+            raw_sql_runs_with_parameters_and_literals,
         );
     };
     (@tests ($d:tt) $attrs:tt $backend:expr; [$($except:ident),*]; $($scenario:ident,)*) => {

@@ -2459,3 +2459,81 @@ pub async fn group_by_counts_and_aggregates_each_group(backend: &impl Backend) {
         .unwrap();
     assert_eq!(in_tools, [(false, Some(12.5)), (true, Some(25.0))]);
 }
+
+pub async fn raw_sql_runs_with_parameters_and_literals(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let mut prices: Vec<f64> = products
+        .raw_query("SELECT VALUE c.price FROM c WHERE c.category = @category AND c.price > @min")
+        .param("@category", "tools")
+        .param("@min", 20.0)
+        .partition("tools")
+        .returning::<f64>()
+        .all()
+        .await
+        .unwrap();
+    prices.sort_by(f64::total_cmp);
+    assert_eq!(prices, [25.0, 89.0]);
+    let named = products
+        .raw_query("SELECT * FROM c WHERE c.name = @name")
+        .param("@name", "x\" OR true OR c.name = \"")
+        .cross_partition()
+        .all()
+        .await
+        .unwrap();
+    assert!(named.is_empty(), "a parameter is a value, not SQL");
+
+    // Literals, another alias, NOT on a boolean property, ORDER BY and TOP.
+    let names: Vec<String> = products
+        .raw_query(
+            "SELECT TOP 1 VALUE p.name FROM products p \
+             WHERE p.stock >= 1 AND NOT p.discontinued ORDER BY p.price DESC",
+        )
+        .partition("garden")
+        .returning()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(names, ["Hose"]);
+    let mut pairs: Vec<(String, String)> = products
+        .raw_query("SELECT VALUE [c.id, c['first-seen']] FROM c WHERE c.id IN ('p1', 'p3')")
+        .partition("tools")
+        .returning()
+        .all()
+        .await
+        .unwrap();
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        [
+            ("p1".to_owned(), "2026-01-01".to_owned()),
+            ("p3".to_owned(), "2026-03-01".to_owned())
+        ]
+    );
+
+    // Aggregates in one partition, and DISTINCT.
+    let one = |sql: &'static str| {
+        products
+            .raw_query(sql)
+            .partition("tools")
+            .returning::<serde_json::Value>()
+            .all()
+    };
+    assert_eq!(
+        one("SELECT VALUE COUNT(1) FROM c WHERE c.price < 50")
+            .await
+            .unwrap(),
+        [serde_json::json!(2)]
+    );
+    assert_eq!(
+        one("SELECT VALUE SUM(c.stock) FROM c").await.unwrap(),
+        [serde_json::json!(13)]
+    );
+    let mut discontinued = one("SELECT DISTINCT VALUE c.discontinued FROM c")
+        .await
+        .unwrap();
+    discontinued.sort_by_key(|value| value.as_bool());
+    assert_eq!(
+        discontinued,
+        [serde_json::json!(false), serde_json::json!(true)]
+    );
+}

@@ -174,30 +174,6 @@ async fn server_repeats_results_of_an_or_on_the_partition_key() {
     assert_eq!(ids.len(), 10, "5 matches, twice: {ids:?}");
 }
 
-#[tokio::test]
-async fn raw_sql_runs_with_parameters() {
-    let products = seed_products(&local_database().await).await;
-    let mut prices: Vec<f64> = products
-        .raw_query("SELECT VALUE c.price FROM c WHERE c.category = @category AND c.price > @min")
-        .param("@category", "tools")
-        .param("@min", 20.0)
-        .partition("tools")
-        .returning::<f64>()
-        .all()
-        .await
-        .unwrap();
-    prices.sort_by(f64::total_cmp);
-    assert_eq!(prices, [25.0, 89.0]);
-    let named = products
-        .raw_query("SELECT * FROM c WHERE c.name = @name")
-        .param("@name", "x\" OR true OR c.name = \"")
-        .cross_partition()
-        .all()
-        .await
-        .unwrap();
-    assert!(named.is_empty(), "a parameter is a value, not SQL");
-}
-
 /// A value that looks like SQL is compared as a value, never run: a store that parses SQL is
 /// where this can fail (the embedded store evaluates typed queries without SQL).
 #[tokio::test]

@@ -2,8 +2,9 @@
 
 mod eval;
 mod patch;
+mod sql;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -15,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use self::eval::{Truth, eval};
-use crate::ast::{Aggregate, Expr, Select};
+use self::sql::Parsed;
+use crate::ast::{Aggregate, Expr, Select, SqlQuery};
 use crate::concurrency::{Etag, yield_now};
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
@@ -481,16 +483,32 @@ impl Store for MemoryStore {
         continuation: Option<&str>,
     ) -> Result<Page<Bytes>> {
         yield_now().await;
+        let parsed;
         let spec = match text {
             QueryText::Typed(spec, _) => spec,
-            QueryText::Sql(sql) => {
-                return Err(Error::Unsupported {
-                    message: format!(
-                        "raw SQL queries need Cosmos DB: the embedded store runs typed queries (`Repository::query`) without parsing SQL, so it cannot run `{}`",
-                        sql.text
-                    ),
-                });
-            }
+            QueryText::Sql(sql) => match sql::parse(sql)? {
+                Parsed::Rows(spec) if spec.distinct => {
+                    return self
+                        .distinct_page(feed, spec, page_size, continuation)
+                        .await;
+                }
+                Parsed::Rows(spec) => {
+                    parsed = spec;
+                    &parsed
+                }
+                Parsed::Aggregate(filter, aggregate) => {
+                    let result = self.aggregate(feed, filter.as_ref(), &aggregate).await?;
+                    let items = result
+                        .value
+                        .map(|value| Bytes::from(as_written(value).to_string()));
+                    return Ok(Page::new(
+                        items.into_iter().collect(),
+                        None,
+                        0.0,
+                        result.activity_id,
+                    ));
+                }
+            },
         };
         let cursor = continuation.map(Cursor::parse).transpose()?;
         check_order_by(&feed.container.model, spec)?;
@@ -646,6 +664,60 @@ impl Store for MemoryStore {
             },
         );
         Ok(self.response(result, None, 200))
+    }
+}
+
+impl MemoryStore {
+    /// A page of a raw `SELECT DISTINCT` query: every result in the query's order, repeats
+    /// left out (the first kept, values compared as Cosmos DB compares them), then the query's
+    /// offset and limit, paged by position.
+    async fn distinct_page(
+        &self,
+        feed: Feed<'_>,
+        spec: QuerySpec,
+        page_size: u32,
+        continuation: Option<&str>,
+    ) -> Result<Page<Bytes>> {
+        let taken = continuation
+            .map(Cursor::parse)
+            .transpose()?
+            .map_or(0, |cursor| cursor.taken as usize);
+        let every = QuerySpec {
+            distinct: false,
+            offset: None,
+            limit: None,
+            ..spec.clone()
+        };
+        let all = self
+            .query_page(
+                feed,
+                QueryText::Typed(&every, &SqlQuery::default()),
+                u32::MAX,
+                None,
+            )
+            .await?;
+        let mut seen = HashSet::new();
+        let mut distinct = all
+            .items
+            .into_iter()
+            .filter(|item| {
+                let value: Value = serde_json::from_slice(item).unwrap_or_default();
+                seen.insert(values::distinct_key(&value))
+            })
+            .skip(offset(&spec))
+            .take(spec.limit.map_or(usize::MAX, |limit| limit as usize))
+            .skip(taken);
+        let items: Vec<Bytes> = distinct.by_ref().take(page_size.max(1) as usize).collect();
+        let next = distinct.next().is_some().then(|| {
+            Cursor {
+                sort_values: Vec::new(),
+                partition_key: String::new(),
+                id: String::new(),
+                taken: (taken + items.len()) as u64,
+            }
+            .token()
+        });
+        Ok(Page::new(items, next, 0.0, all.activity_id))
     }
 }
 
@@ -811,6 +883,17 @@ fn project(select: &Select, doc: &Stored) -> Option<Bytes> {
         ),
     };
     Some(Bytes::from(value.to_string()))
+}
+
+/// A number as Cosmos DB writes it: integral values without a fraction (`SUM` of integers is
+/// `13`, not `13.0`), so that they deserialize as integers too.
+fn as_written(value: Value) -> Value {
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n.abs() <= limits::MAX_SAFE_INTEGER as f64 => {
+            Value::from(n as i64)
+        }
+        _ => value,
+    }
 }
 
 /// A document body as JSON; the repository serialized it, so only a store bug fails here.

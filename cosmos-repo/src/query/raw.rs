@@ -24,8 +24,16 @@ use crate::response::Page;
 /// put `@name` placeholders in the text and pass the values with [`param`](RawQuery::param),
 /// which sends them apart from the SQL, where they cannot change its meaning.
 ///
-/// Only the SDK store runs raw SQL; the embedded store answers [`Error::Unsupported`], since it
-/// evaluates typed queries without parsing SQL.
+/// The embedded store runs the SQL the typed builder writes (what [`Query::to_sql`] shows),
+/// and the same with literals and another alias, so unit tests can run the raw queries a service
+/// sends: `SELECT [DISTINCT] [TOP n] * | VALUE c.x | VALUE [c.x, ...] | VALUE COUNT(1) | SUM(c.x)
+/// | AVG | MIN | MAX FROM c [WHERE ...] [ORDER BY ...] [OFFSET n LIMIT m]`, with comparisons,
+/// `IN`, `BETWEEN`, `AND`/`OR`/`NOT`, `STARTSWITH`, `ENDSWITH`, `CONTAINS`, `ARRAY_CONTAINS`,
+/// `IS_DEFINED`, `IS_NULL`, `ARRAY_LENGTH` and `EXISTS(SELECT VALUE x FROM x IN c.xs WHERE ...)`.
+/// Anything else (`JOIN`, `GROUP BY`, other functions, projections of named properties) is
+/// [`Error::Unsupported`], naming the construct; Cosmos DB runs it.
+///
+/// [`Query::to_sql`]: super::Query::to_sql
 ///
 /// # Examples
 ///
