@@ -120,6 +120,18 @@ pub(crate) enum Expr {
     Not(Box<Expr>),
 }
 
+impl Expr {
+    /// `filter`, and the document holding a value at `at` (`IS_DEFINED`).
+    #[cfg(feature = "cosmos")]
+    pub(crate) fn and_defined(filter: Option<&Expr>, at: Path) -> Expr {
+        let defined = Expr::IsDefined(at);
+        match filter {
+            Some(filter) => Expr::And(Box::new(filter.clone()), Box::new(defined)),
+            None => defined,
+        }
+    }
+}
+
 /// What a query returns for each matching document.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Select {

@@ -31,7 +31,7 @@ use futures::StreamExt as _;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::ast::{Aggregate, Expr, SqlQuery};
+use crate::ast::{Aggregate, Expr, Path, Select, SqlQuery};
 use crate::concurrency::{Etag, SessionToken};
 use crate::config::CosmosConfig;
 use crate::document::CosmosDocument;
@@ -1029,6 +1029,103 @@ impl Store for CosmosStore {
             }
         };
         result.map_err(|e| self.error(e, Op::Read, None))
+    }
+
+    async fn group(
+        &self,
+        feed: Feed<'_>,
+        filter: Option<&Expr>,
+        key: &Path,
+        aggregate: &Aggregate,
+    ) -> Result<Response<Vec<(Value, Option<Value>)>>> {
+        let container = self.container(feed.container.name).await?;
+        let options = query_options(&feed);
+        // Only documents holding the key are grouped.
+        let with_key = Expr::and_defined(filter, *key);
+        if !in_one_partition(&feed) {
+            return self
+                .group_here(&container, &feed, &with_key, key, aggregate, &options)
+                .await;
+        }
+        // One partition: the service groups (SDK 1.0 sends such a query as it is).
+        let query = sdk_query(&sql::render_group(&feed, Some(&with_key), key, aggregate))?;
+        let found = results(&container, query, feed_scope(feed.scope)?, &options)
+            .await
+            .map_err(|e| self.error(e, Op::Read, None))?;
+        Ok(found.map(|rows| {
+            let mut groups: Vec<(Value, Option<Value>)> = rows
+                .into_iter()
+                .filter_map(|row| match row {
+                    Value::Object(mut row) => Some((row.remove("k")?, row.remove("v"))),
+                    _ => None,
+                })
+                .collect();
+            groups.sort_by(|a, b| values::order(Some(&a.0), Some(&b.0)));
+            groups
+        }))
+    }
+}
+
+impl CosmosStore {
+    /// Groups across partitions. SDK 1.0 refuses GROUP BY across partitions and over feed
+    /// ranges, so each matching document's key, and the aggregated value where it holds one,
+    /// are read (never the document) and grouped here, with Cosmos DB's rules.
+    async fn group_here(
+        &self,
+        container: &ContainerClient,
+        feed: &Feed<'_>,
+        with_key: &Expr,
+        key: &Path,
+        aggregate: &Aggregate,
+        options: &QueryOptions,
+    ) -> Result<Response<Vec<(Value, Option<Value>)>>> {
+        let read = |filter: Expr, select: Select| async move {
+            let query = sdk_query(&sql::render_parts(
+                feed,
+                &sql::Parts {
+                    filter: Some(&filter),
+                    order_by: &[],
+                    offset: None,
+                    limit: None,
+                    select: &select,
+                    distinct: false,
+                },
+            ))?;
+            results(container, query, feed_scope(feed.scope)?, options)
+                .await
+                .map_err(|e| self.error(e, Op::Read, None))
+        };
+        let keys = read(with_key.clone(), Select::Value(*key)).await?;
+        let mut charge = keys.request_charge;
+        // COUNT(1) counts each document of the group; other aggregates fold the values read
+        // next, and a key alone only makes its group.
+        let held = aggregate.path().is_none().then_some(Value::Null);
+        let mut rows: Vec<(Value, Option<Value>)> = keys
+            .value
+            .into_iter()
+            .map(|key| (key, held.clone()))
+            .collect();
+        if let Some(at) = aggregate.path() {
+            let pairs = read(
+                Expr::and_defined(Some(with_key), *at),
+                Select::Array(vec![*key, *at]),
+            )
+            .await?;
+            charge += pairs.request_charge;
+            rows.extend(pairs.value.into_iter().filter_map(|pair| {
+                let [key, value] =
+                    <[Value; 2]>::try_from(serde_json::from_value::<Vec<Value>>(pair).ok()?)
+                        .ok()?;
+                Some((key, Some(value)))
+            }));
+        }
+        Ok(Response::new(
+            values::group(aggregate, rows),
+            charge,
+            None,
+            None,
+            200,
+        ))
     }
 }
 

@@ -214,6 +214,16 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         filter: Option<&Expr>,
         aggregate: &Aggregate,
     ) -> Result<Response<Option<Value>>>;
+
+    /// The documents matching `filter` that hold a value at `key`, grouped by it: each group's
+    /// key and aggregate (`None` where undefined), in Cosmos DB's order of the keys.
+    async fn group(
+        &self,
+        feed: Feed<'_>,
+        filter: Option<&Expr>,
+        key: &Path,
+        aggregate: &Aggregate,
+    ) -> Result<Response<Vec<(Value, Option<Value>)>>>;
 }
 
 /// The error of a batch whose operation `index` failed with `cause`.

@@ -95,6 +95,32 @@ pub(crate) fn render_aggregate(
     sql
 }
 
+/// `SELECT c.status AS k, SUM(c.total) AS v FROM c [WHERE ...] GROUP BY c.status`: a row per
+/// group, without `v` where the group's aggregate is undefined.
+#[cfg(feature = "cosmos")]
+pub(crate) fn render_group(
+    feed: &Feed<'_>,
+    filter: Option<&Expr>,
+    key: &Path,
+    aggregate: &crate::ast::Aggregate,
+) -> SqlQuery {
+    let mut sql = SqlQuery::default();
+    sql.text.push_str("SELECT ");
+    path(key, &mut sql.text);
+    sql.text.push_str(" AS k, ");
+    sql.text.push_str(aggregate.function());
+    sql.text.push('(');
+    match aggregate.path() {
+        Some(at) => path(at, &mut sql.text),
+        None => sql.text.push('1'),
+    }
+    sql.text.push_str(") AS v FROM c");
+    where_clause(feed, filter, &mut sql);
+    sql.text.push_str(" GROUP BY ");
+    path(key, &mut sql.text);
+    sql
+}
+
 /// `SELECT VALUE c.total FROM c WHERE ... AND IS_DEFINED(c.total)`, or `SELECT VALUE 1 ...`
 /// without a path: the values to aggregate where the SDK cannot. (`IS_DEFINED` because not
 /// every server leaves out a missing property's row, as Cosmos DB does.)
@@ -104,11 +130,7 @@ pub(crate) fn render_values(feed: &Feed<'_>, filter: Option<&Expr>, at: Option<&
     sql.text.push_str("SELECT VALUE ");
     let defined = at.map(|at| {
         path(at, &mut sql.text);
-        let defined = Expr::IsDefined(*at);
-        match filter {
-            Some(filter) => Expr::And(Box::new(filter.clone()), Box::new(defined)),
-            None => defined,
-        }
+        Expr::and_defined(filter, *at)
     });
     if at.is_none() {
         sql.text.push('1');
@@ -423,6 +445,38 @@ mod tests {
     use crate::key::IntoPartitionKey;
     use crate::model::ContainerModel;
     use crate::seam::Container;
+
+    #[test]
+    fn groups_render_as_group_by_with_the_key_and_the_aggregate() {
+        let container = Container {
+            name: "orders",
+            partition_key_paths: &["/customer"],
+            model: ContainerModel::NONE,
+        };
+        let key = IntoPartitionKey::<String>::into_partition_key("contoso");
+        let feed = Feed {
+            container,
+            scope: Scope::Partition(&key),
+            session_token: None,
+        };
+        let filter = Expr::IsDefined(Path::root("first-seen"));
+        let status = Path::root("status");
+        let cases = [
+            (
+                Aggregate::Count(None),
+                "SELECT c.status AS k, COUNT(1) AS v FROM c WHERE c.customer = @p0 AND IS_DEFINED(c['first-seen']) GROUP BY c.status",
+            ),
+            (
+                Aggregate::Avg(Path::root("total")),
+                "SELECT c.status AS k, AVG(c.total) AS v FROM c WHERE c.customer = @p0 AND IS_DEFINED(c['first-seen']) GROUP BY c.status",
+            ),
+        ];
+        for (aggregate, expected) in cases {
+            let sql = render_group(&feed, Some(&filter), &status, &aggregate);
+            assert_eq!(sql.text, expected);
+            assert_eq!(sql.parameters, [("@p0".to_owned(), json!("contoso"))]);
+        }
+    }
 
     #[test]
     fn aggregates_render_as_one_value() {

@@ -3,6 +3,7 @@
 //! aggregate `undefined`), including from the partial results of several partition ranges.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde_json::{Number, Value};
@@ -85,6 +86,30 @@ pub(crate) fn fold<'v>(
         Aggregate::Min(_) => extreme(&mut defined, Ordering::Less),
         Aggregate::Max(_) => extreme(&mut defined, Ordering::Greater),
     }
+}
+
+/// Groups `rows` of (key, what a document holds for the aggregate: see [`fold`]) by key, keys
+/// compared as DISTINCT compares them, and folds each group: the groups in Cosmos DB's order of
+/// their keys. A row holding nothing still makes its group (whose SUM is then 0, and so on).
+pub(crate) fn group(
+    aggregate: &Aggregate,
+    rows: impl IntoIterator<Item = (Value, Option<Value>)>,
+) -> Vec<(Value, Option<Value>)> {
+    let mut groups: Vec<(Value, Vec<Option<Value>>)> = Vec::new();
+    let mut index = HashMap::new();
+    for (key, value) in rows {
+        let slot = *index.entry(distinct_key(&key)).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
+        });
+        groups[slot].1.push(value);
+    }
+    let mut folded: Vec<(Value, Option<Value>)> = groups
+        .into_iter()
+        .map(|(key, members)| (key, fold(aggregate, members.iter().map(Option::as_ref))))
+        .collect();
+    folded.sort_by(|a, b| order(Some(&a.0), Some(&b.0)));
+    folded
 }
 
 /// The sum and count of `values`, or `None` when one is not a number (Cosmos DB's SUM and AVG

@@ -28,6 +28,9 @@
 // 10. A query scoped to one partition by its x-ms-documentdb-partitionkey header reads every
 //    partition (after fix 3); Cosmos DB reads that partition only. The launcher runs it over
 //    the documents of that partition.
+// 11. `GROUP BY` is a syntax error. For the one form cosmos-repo sends (`SELECT <key> AS k,
+//    <AGGREGATE>(<arg>) AS v FROM c [WHERE ...] GROUP BY <key>`, in one partition), the launcher
+//    reads the matching documents and groups and aggregates them with Cosmos DB's rules.
 //
 // Usage: node launcher.js [--port N] [--max-seconds S]
 // With COSMOS_SERVER_LOG=1 it logs each request and its status to stderr.
@@ -79,6 +82,12 @@ function rewriteBody(req, res, body) {
   if (isDocument && res.statusCode === 500 && body.includes("Cannot read properties of undefined")) {
     res.statusCode = 404;
     return NOT_FOUND;
+  }
+  if (req.grouped && res.statusCode === 200) {
+    const parsed = JSON.parse(body);
+    parsed.Documents = group(req.grouped, parsed.Documents || []);
+    parsed._count = parsed.Documents.length;
+    return JSON.stringify(parsed);
   }
   if (req.distinct && res.statusCode === 200) {
     const parsed = JSON.parse(body);
@@ -146,6 +155,14 @@ function fixRequestBodies() {
     if (body && typeof body.query === "string" && distinct.test(body.query)) {
       body.query = body.query.replace(distinct, "SELECT ");
       req.distinct = true;
+    }
+    const grouped = body && typeof body.query === "string" && GROUPED.exec(body.query);
+    if (grouped) {
+      const [, key, aggregate, argument, where, groupKey] = grouped;
+      if (key === groupKey) {
+        body.query = `SELECT * FROM c${where || ""}`;
+        req.grouped = { key: propertyPath(key), aggregate: aggregate.toUpperCase(), argument };
+      }
     }
     const key = req.headers["x-ms-documentdb-partitionkey"];
     if (body && typeof body.query === "string" && key !== undefined) {
@@ -216,6 +233,61 @@ function scopeQueriesByPartitionHeader() {
       this._data = every;
     }
   };
+}
+
+// Fix 11: the GROUP BY form cosmos-repo sends, and Cosmos DB's aggregates over each group.
+const GROUPED =
+  /^SELECT (.+) AS k, (COUNT|SUM|AVG|MIN|MAX)\((.+)\) AS v FROM c( WHERE .+)? GROUP BY (.+)$/i;
+
+// The property names of a path such as `c.address.city` or `c['first-seen']`.
+function propertyPath(expression) {
+  const names = [];
+  const step = /\.([A-Za-z_][A-Za-z0-9_]*)|\['((?:[^'\\]|\\.)*)'\]/g;
+  for (const [, plain, quoted] of expression.slice(1).matchAll(step)) {
+    names.push(plain !== undefined ? plain : JSON.parse(`"${quoted.replace(/\\'/g, "'").replace(/"/g, '\\"')}"`));
+  }
+  return names;
+}
+
+// Cosmos DB's order across types for MIN and MAX: null, booleans, numbers, strings.
+function rank(value) {
+  return value === null ? 0 : { boolean: 1, number: 2, string: 3 }[typeof value];
+}
+
+function compareValues(a, b) {
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+// The aggregate over the values the group's documents hold (`undefined` for none held), as
+// Cosmos DB computes it; `undefined` where it is undefined.
+function aggregateOf(aggregate, held) {
+  const defined = held.filter(value => value !== undefined);
+  if (aggregate === "COUNT") return defined.length;
+  if (aggregate === "SUM" || aggregate === "AVG") {
+    if (defined.some(value => typeof value !== "number")) return undefined;
+    const sum = defined.reduce((total, value) => total + value, 0);
+    if (aggregate === "SUM") return sum;
+    return defined.length === 0 ? undefined : sum / defined.length;
+  }
+  if (defined.some(value => value !== null && typeof value === "object")) return undefined;
+  const sorted = [...defined].sort(compareValues);
+  return aggregate === "MIN" ? sorted[0] : sorted[sorted.length - 1];
+}
+
+function group(grouping, documents) {
+  const groups = new Map();
+  const argument = grouping.argument === "1" ? null : propertyPath(grouping.argument);
+  for (const document of documents) {
+    const key = getValue(grouping.key, document);
+    if (key === undefined) continue;
+    const id = canonical(key);
+    if (!groups.has(id)) groups.set(id, { key, held: [] });
+    groups.get(id).held.push(argument === null ? null : getValue(argument, document));
+  }
+  return [...groups.values()].map(({ key, held }) => {
+    const value = aggregateOf(grouping.aggregate, held);
+    return value === undefined ? { k: key } : { k: key, v: value };
+  });
 }
 
 // Fix 7: each composite index of a new container, and its reverse.

@@ -372,6 +372,7 @@ macro_rules! conformance_suite {
             timestamps_sort_and_filter_in_time_order,
             any_selects_documents_by_their_array_elements,
             group_by_counts_and_aggregates_each_group,
+            a_group_without_the_value_sums_to_zero_in_one_partition,
             raw_sql_runs_with_parameters_and_literals,
         );
     };

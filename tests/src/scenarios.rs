@@ -2458,6 +2458,37 @@ pub async fn group_by_counts_and_aggregates_each_group(backend: &impl Backend) {
         .await
         .unwrap();
     assert_eq!(in_tools, [(false, Some(12.5)), (true, Some(25.0))]);
+    // In one partition the service groups: a group whose documents lack the value averages to
+    // undefined and sums to 0.
+    let garden = || {
+        products
+            .query()
+            .partition("garden")
+            .group_by(f.discontinued)
+    };
+    assert_eq!(garden().count().await.unwrap(), [(false, 2), (true, 1)]);
+    assert_eq!(
+        garden().avg(f.discount).await.unwrap(),
+        [(false, None), (true, Some(0.25))]
+    );
+    assert_eq!(
+        garden().max(f.name).await.unwrap(),
+        [(false, Some(text("Shovel"))), (true, Some(text("Mower")))]
+    );
+}
+
+pub async fn a_group_without_the_value_sums_to_zero_in_one_partition(backend: &impl Backend) {
+    let products = seed_products(backend).await;
+    let f = Product::FIELDS;
+    // Neither Hose nor Shovel has a discount: SUM over nothing is 0, as without GROUP BY.
+    let sums = products
+        .query()
+        .partition("garden")
+        .group_by(f.discontinued)
+        .sum(f.discount)
+        .await
+        .unwrap();
+    assert_eq!(sums, [(false, Some(0.0)), (true, Some(0.25))]);
 }
 
 pub async fn raw_sql_runs_with_parameters_and_literals(backend: &impl Backend) {

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use self::eval::{Truth, eval};
 use self::sql::Parsed;
-use crate::ast::{Aggregate, Expr, Select, SqlQuery};
+use crate::ast::{Aggregate, Expr, Path, Select, SqlQuery};
 use crate::concurrency::{Etag, yield_now};
 use crate::error::{Error, Result};
 use crate::key::PartitionKey;
@@ -635,39 +635,68 @@ impl Store for MemoryStore {
         aggregate: &Aggregate,
     ) -> Result<Response<Option<Value>>> {
         yield_now().await;
-        let now = self.now();
-        let collection = self.existing(feed.container.name);
-        let result = collection.map_or_else(
-            || values::fold(aggregate, std::iter::empty()),
-            |collection| {
-                let live = Live {
-                    ttl: collection.default_ttl(),
-                    now,
-                };
-                let in_scope_partitions = collection.in_scope(feed.scope, None);
-                let partitions: Vec<(String, RwLockReadGuard<'_, Partition>)> = in_scope_partitions
-                    .iter()
-                    .map(|(pk, partition)| (pk.clone(), read(partition)))
-                    .collect();
-                let matching = in_scope(&partitions, None, live)
-                    .filter(|(_, _, doc)| doc.is_of(feed.container.model.discriminator.as_ref()))
-                    .filter(|(_, _, doc)| {
-                        filter.is_none_or(|f| eval(f, doc.json()) == Truth::True)
-                    });
-                values::fold(
-                    aggregate,
-                    matching.map(|(_, _, doc)| match aggregate.path() {
-                        Some(path) => path.lookup(doc.json()),
-                        None => Some(doc.json()),
-                    }),
-                )
-            },
-        );
+        let result = self.scan(feed, filter, |matching| {
+            values::fold(aggregate, matching.map(|doc| held(aggregate, doc)))
+        });
         Ok(self.response(result, None, 200))
+    }
+
+    async fn group(
+        &self,
+        feed: Feed<'_>,
+        filter: Option<&Expr>,
+        key: &Path,
+        aggregate: &Aggregate,
+    ) -> Result<Response<Vec<(Value, Option<Value>)>>> {
+        yield_now().await;
+        let groups = self.scan(feed, filter, |matching| {
+            let rows = matching.filter_map(|doc| {
+                let key = key.lookup(doc)?.clone();
+                Some((key, held(aggregate, doc).cloned()))
+            });
+            values::group(aggregate, rows)
+        });
+        Ok(self.response(groups, None, 200))
+    }
+}
+
+/// What `doc` holds for `aggregate`: the value at its path, or the document for `COUNT(1)`.
+fn held<'d>(aggregate: &Aggregate, doc: &'d Value) -> Option<&'d Value> {
+    match aggregate.path() {
+        Some(path) => path.lookup(doc),
+        None => Some(doc),
     }
 }
 
 impl MemoryStore {
+    /// `with` the live documents of the feed (of its type) that match `filter`, each
+    /// partition locked for reading meanwhile.
+    fn scan<R>(
+        &self,
+        feed: Feed<'_>,
+        filter: Option<&Expr>,
+        with: impl FnOnce(&mut dyn Iterator<Item = &Value>) -> R,
+    ) -> R {
+        let now = self.now();
+        let Some(collection) = self.existing(feed.container.name) else {
+            return with(&mut std::iter::empty());
+        };
+        let live = Live {
+            ttl: collection.default_ttl(),
+            now,
+        };
+        let in_scope_partitions = collection.in_scope(feed.scope, None);
+        let partitions: Vec<(String, RwLockReadGuard<'_, Partition>)> = in_scope_partitions
+            .iter()
+            .map(|(pk, partition)| (pk.clone(), read(partition)))
+            .collect();
+        let mut matching = in_scope(&partitions, None, live)
+            .filter(|(_, _, doc)| doc.is_of(feed.container.model.discriminator.as_ref()))
+            .map(|(_, _, doc)| doc.json())
+            .filter(|doc| filter.is_none_or(|f| eval(f, doc) == Truth::True));
+        with(&mut matching)
+    }
+
     /// A page of a raw `SELECT DISTINCT` query: every result in the query's order, repeats
     /// left out (the first kept, values compared as Cosmos DB compares them), then the query's
     /// offset and limit, paged by position.

@@ -7,13 +7,13 @@ use serde_json::Value;
 use super::field::Field;
 use super::filter::{Filter, OrderBy};
 use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page, feed};
-use crate::ast::{Aggregate, Expr, Path, Select, SqlQuery};
+use crate::ast::{Aggregate, Path, Select, SqlQuery};
 use crate::concurrency::SessionToken;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, KeyPrefix};
 use crate::limits;
-use crate::response::{Page, Response};
+use crate::response::Page;
 use crate::seam::QuerySpec;
 use crate::sql;
 use crate::values;
@@ -197,23 +197,7 @@ impl<'r, T: CosmosDocument, S, P> Query<'r, T, S, P> {
     }
 }
 
-impl<'r, T: CosmosDocument, P> Query<'r, T, Scoped, P> {
-    /// Another query with the same parts.
-    fn duplicate(&self) -> Self {
-        Query {
-            target: self.target,
-            scope: Scoped(self.scope.0.clone()),
-            filter: self.filter.clone(),
-            order_by: self.order_by.clone(),
-            offset: self.offset,
-            limit: self.limit,
-            select: self.select.clone(),
-            distinct: self.distinct,
-            session_token: self.session_token.clone(),
-            output: PhantomData,
-        }
-    }
-}
+impl<'r, T: CosmosDocument, P> Query<'r, T, Scoped, P> {}
 
 impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped, P> {
     /// The query as the stores take it, checked as Cosmos DB would check it.
@@ -374,10 +358,11 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
 
     /// Groups the matching documents by the value of `key` (`GROUP BY`), for a count or an
     /// aggregate per group, as `(key, result)` pairs in Cosmos DB's order of the keys.
-    /// Documents without the key are in no group. SDK 1.0 refuses GROUP BY across partitions
-    /// and over feed ranges, so the groups are made here, on both stores alike, from the key
-    /// and aggregated values read from the matching documents (never the documents); sorting,
-    /// offset and limit do not apply.
+    /// Documents without the key are in no group; sorting, offset and limit do not apply. In
+    /// one partition the service groups (`SELECT c.status AS k, COUNT(1) AS v FROM c WHERE ...
+    /// GROUP BY c.status`). SDK 1.0 refuses GROUP BY across partitions and over feed ranges,
+    /// so there each matching document's key, and the aggregated value, are read (never the
+    /// document) and grouped by cosmos-repo with Cosmos DB's rules.
     ///
     /// # Examples
     ///
@@ -402,7 +387,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
     /// # Ok(()) }
     /// ```
     pub fn group_by<K: DeserializeOwned + Send + 'r>(self, key: Field<T, K>) -> Grouped<'r, T, K> {
-        let mut query = self.returning(Select::Documents);
+        let mut query = self.returning::<Value>(Select::Documents);
         query.order_by.clear();
         (query.offset, query.limit) = (None, None);
         Grouped {
@@ -515,7 +500,7 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Distinct<'r, T, P> 
 /// aggregate per group.
 #[must_use = "a query does nothing until it is run"]
 pub struct Grouped<'r, T: CosmosDocument, K> {
-    query: Query<'r, T, Scoped, T>,
+    query: Query<'r, T, Scoped, Value>,
     key: Path,
     output: PhantomData<fn() -> K>,
 }
@@ -554,73 +539,28 @@ impl<'r, T: CosmosDocument, K: DeserializeOwned + Send + 'r> Grouped<'r, T, K> {
         self.fold("query.group_by.max", Aggregate::Max(*field.path()), decode)
     }
 
-    /// Reads the key of each matching document (every group, counted) and, for an aggregate,
-    /// `[key, value]` of those holding the value; folds each group's values with Cosmos DB's
-    /// rules (a group none of whose documents holds the value sums to 0, and so on).
+    /// The store's groups, each result read by `output`.
     fn fold<O: Send + 'r>(
         self,
         name: &'static str,
         aggregate: Aggregate,
         output: fn(Option<Value>) -> Result<O>,
     ) -> Fetch<'r, Vec<(K, O)>> {
-        let (container, key) = (self.query.target.container.name, self.key);
-        // Servers differ on a missing property in a projection (left out, or null): ask only
-        // for documents that hold what is read.
-        let defined = |at: Path| Filter::new(Ok(Expr::IsDefined(at)));
-        let with_key = self.query.filter(defined(key));
-        let values = aggregate.path().map(|value| {
-            with_key
-                .duplicate()
-                .filter(defined(*value))
-                .returning::<Value>(Select::Array(vec![key, *value]))
-        });
-        let values = values.map(Query::run);
-        let keys = with_key.returning::<Value>(Select::Value(key)).run();
-        Fetch::new(name, container, async move {
-            let keys = keys?.all::<Value>().await?;
-            let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
-            let mut index = std::collections::HashMap::new();
-            let mut group_of = |key: Value, groups: &mut Vec<(Value, Vec<Value>)>| {
-                *index.entry(values::distinct_key(&key)).or_insert_with(|| {
-                    groups.push((key, Vec::new()));
-                    groups.len() - 1
+        let (target, spec, scope) = (self.query.target, self.query.spec(), self.query.scope.0);
+        let (key, session_token) = (self.key, self.query.session_token);
+        Fetch::new(name, target.container.name, async move {
+            let filter = spec?.filter;
+            let feed = feed(target, &scope, session_token.as_ref());
+            target
+                .store
+                .group(feed, filter.as_ref(), &key, &aggregate)
+                .await?
+                .try_map(|groups| {
+                    groups
+                        .into_iter()
+                        .map(|(key, result)| Ok((decode_value(key)?, output(result)?)))
+                        .collect()
                 })
-            };
-            let mut charge = keys.request_charge;
-            match values {
-                // COUNT(1): one member per document of the group.
-                None => {
-                    for key in keys.value {
-                        let slot = group_of(key, &mut groups);
-                        groups[slot].1.push(Value::Null);
-                    }
-                }
-                Some(values) => {
-                    for key in keys.value {
-                        group_of(key, &mut groups);
-                    }
-                    let pairs = values?.all::<Value>().await?;
-                    charge += pairs.request_charge;
-                    for pair in pairs.value {
-                        if let Value::Array(mut pair) = pair
-                            && pair.len() == 2
-                        {
-                            let value = pair.swap_remove(1);
-                            let slot = group_of(pair.swap_remove(0), &mut groups);
-                            groups[slot].1.push(value);
-                        }
-                    }
-                }
-            }
-            groups.sort_by(|a, b| values::order(Some(&a.0), Some(&b.0)));
-            let folded = groups
-                .into_iter()
-                .map(|(key, members)| {
-                    let result = values::fold(&aggregate, members.iter().map(Some));
-                    Ok((decode_value(key)?, output(result)?))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(Response::new(folded, charge, None, None, 200))
         })
     }
 }
