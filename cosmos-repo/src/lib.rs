@@ -76,11 +76,13 @@
 #![warn(missing_docs, clippy::missing_errors_doc)]
 
 mod ast;
+pub mod change_feed;
 mod concurrency;
 #[cfg(feature = "cosmos")]
 mod config;
 mod document;
 mod error;
+mod hash;
 #[cfg(feature = "cosmos")]
 mod identity;
 pub mod key;

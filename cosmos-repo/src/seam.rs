@@ -174,6 +174,28 @@ pub(crate) struct Feed<'a> {
     pub session_token: Option<&'a SessionToken>,
 }
 
+/// The documents a change feed read covers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ChangeScope<'a> {
+    /// One partition key (or a prefix of a hierarchical one).
+    Partition(&'a PartitionKey),
+    /// The whole container.
+    Container,
+    /// One of the store's feed ranges, as `Store::feed_ranges` named it.
+    Range(&'a str),
+}
+
+/// Where a change feed read starts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ChangeStart<'a> {
+    /// With the oldest change the store keeps.
+    Beginning,
+    /// After the changes made so far.
+    Now,
+    /// After the changes a page with this store token ended at.
+    Continuation(&'a str),
+}
+
 /// A place documents are stored.
 #[async_trait]
 pub(crate) trait Store: Send + Sync + fmt::Debug {
@@ -214,6 +236,22 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
         filter: Option<&Expr>,
         aggregate: &Aggregate,
     ) -> Result<Response<Option<Value>>>;
+
+    /// One page of the change feed in latest-version mode: documents written after `start`
+    /// (each once, at its latest version; deleted ones not at all), of the container's type,
+    /// at most `max_items`, and the store token to read on from, which a change feed always
+    /// has. Within a partition key, changes come in the order they were made.
+    async fn changes(
+        &self,
+        container: Container<'_>,
+        scope: ChangeScope<'_>,
+        start: ChangeStart<'_>,
+        max_items: u32,
+    ) -> Result<Page<Bytes>>;
+
+    /// The container's feed ranges: parts of its partition key space that together cover it
+    /// once, each readable on its own (`ChangeScope::Range`).
+    async fn feed_ranges(&self, container: Container<'_>) -> Result<Vec<String>>;
 
     /// The documents matching `filter` that hold a value at `key`, grouped by it: each group's
     /// key and aggregate (`None` where undefined), in Cosmos DB's order of the keys.

@@ -31,6 +31,11 @@
 // 11. `GROUP BY` is a syntax error. For the one form cosmos-repo sends (`SELECT <key> AS k,
 //    <AGGREGATE>(<arg>) AS v FROM c [WHERE ...] GROUP BY <key>`, in one partition), the launcher
 //    reads the matching documents and groups and aggregates them with Cosmos DB's rules.
+// 12. The change feed (GET docs with A-IM: Incremental feed) answers every document the first
+//    time and 304 after, whatever changed. The launcher numbers every write (`_lsn`, as Cosmos
+//    DB does) and answers the documents of the request's scope written after the position in
+//    If-None-Match (none: the beginning, `*`: now), oldest first, at most x-ms-max-item-count,
+//    with that position as the etag; 304 when there are none.
 //
 // Usage: node launcher.js [--port N] [--max-seconds S]
 // With COSMOS_SERVER_LOG=1 it logs each request and its status to stderr.
@@ -46,6 +51,7 @@ const partitionHeader = require("@vercel/cosmosdb-server/lib/utils/get-partition
 const routes = require("@vercel/cosmosdb-server/lib/routes");
 const json = require("@vercel/cosmosdb-server/lib/json");
 const batchDocuments = require("@vercel/cosmosdb-server/lib/handler/batch-documents").default;
+const readDocuments = require("@vercel/cosmosdb-server/lib/handler/read-documents").default;
 const ResourceId = require("@vercel/cosmosdb-server/lib/account/resource-id").default;
 
 function parseArgs(argv) {
@@ -176,7 +182,15 @@ function fixRequestBodies() {
   const route = routes.default;
   routes.default = req => {
     const found = route(req);
-    return found && found[1] === batchDocuments ? [found[0], atomicBatch] : found;
+    if (found && found[1] === batchDocuments) return [found[0], atomicBatch];
+    if (found && found[1] === readDocuments && req.headers["a-im"] !== undefined) {
+      // The server's own change feed handling after the handler must not run (fix 12).
+      req.changeFeedFrom = req.headers["if-none-match"];
+      delete req.headers["a-im"];
+      delete req.headers["if-none-match"];
+      return [found[0], changeFeed];
+    }
+    return found;
   };
   async function atomicBatch(account, req, res, params) {
     const operations = await readJson(req);
@@ -208,22 +222,11 @@ function fixRequestBodies() {
 // every key it is a prefix of (a hierarchical key's leading levels), compared in the canonical
 // form of fix 4, which both the header and the documents are read in.
 function scopeQueriesByPartitionHeader() {
-  const values = canonicalKey => {
-    try {
-      const parsed = JSON.parse(canonicalKey);
-      return Array.isArray(parsed) ? parsed.map(value => JSON.stringify(value)) : [canonicalKey];
-    } catch (error) {
-      return [canonicalKey];
-    }
-  };
   const query = Documents.prototype.query;
   Documents.prototype.query = function scopedQuery(params, options) {
     if (params.partitionScope === undefined) return query.call(this, params, options);
-    const scope = values(params.partitionScope);
-    const inScope = item => {
-      const key = values(this._getPartition(item.read()));
-      return scope.length <= key.length && scope.every((value, i) => value === key[i]);
-    };
+    const scope = keyValues(params.partitionScope);
+    const inScope = item => underKey(scope, keyValues(this._getPartition(item.read())));
     const every = this._data;
     const scoped = [...every].filter(([, item]) => inScope(item));
     this._data = new Map(scoped);
@@ -290,6 +293,56 @@ function group(grouping, documents) {
   });
 }
 
+// Fix 12: every write numbered, and a latest-version change feed over those numbers.
+let lastLsn = 0;
+
+function numberWrites() {
+  const set = Documents.prototype._set;
+  Documents.prototype._set = function numbered(data) {
+    lastLsn += 1;
+    return set.call(this, { ...data, _lsn: lastLsn });
+  };
+}
+
+// The values of a canonical partition key (fix 4), each as JSON, to compare by prefix.
+function keyValues(canonicalKey) {
+  try {
+    const parsed = JSON.parse(canonicalKey);
+    return Array.isArray(parsed) ? parsed.map(value => JSON.stringify(value)) : [canonicalKey];
+  } catch (error) {
+    return [canonicalKey];
+  }
+}
+
+function underKey(scope, key) {
+  return scope.length <= key.length && scope.every((value, i) => value === key[i]);
+}
+
+async function changeFeed(account, req, res, { dbId, collId }) {
+  const collection = account.database(dbId).collection(collId);
+  if (!collection.read()) {
+    res.statusCode = 404;
+    return {};
+  }
+  const { documents } = collection;
+  const header = req.headers["x-ms-documentdb-partitionkey"];
+  const scope = header === undefined ? null : keyValues(partitionHeader.parsePartitionKey(header));
+  const from = req.changeFeedFrom;
+  const after = from === undefined ? 0 : from === "*" ? lastLsn : Number(String(from).replace(/"/g, ""));
+  const limit = Number(req.headers["x-ms-max-item-count"]);
+  const changed = [...documents._data.values()]
+    .map(item => item.read())
+    .filter(doc => (doc._lsn || 0) > after)
+    .filter(doc => scope === null || underKey(scope, keyValues(documents._getPartition(doc))))
+    .sort((a, b) => a._lsn - b._lsn)
+    .slice(0, limit > 0 ? limit : undefined);
+  const position = changed.length > 0 ? changed[changed.length - 1]._lsn : Math.max(after, 0);
+  res.setHeader("etag", `"${position}"`);
+  res.setHeader("x-ms-item-count", String(changed.length));
+  if (changed.length === 0) res.statusCode = 304;
+  return { Documents: changed, _count: changed.length };
+}
+
 // Fix 7: each composite index of a new container, and its reverse.
 function servedInReverse(container) {
   const policy = container && container.indexingPolicy;
@@ -346,6 +399,7 @@ function main() {
   keyDocumentsByFullPartitionKey();
   fixRequestBodies();
   scopeQueriesByPartitionHeader();
+  numberWrites();
   cosmosResourceIds();
   quietMissingDocumentErrors();
   const server = createHttpsServer({ keepAlive: true });

@@ -2568,3 +2568,182 @@ pub async fn raw_sql_runs_with_parameters_and_literals(backend: &impl Backend) {
         [serde_json::json!(false), serde_json::json!(true)]
     );
 }
+
+/// Every document the change feed yields until it has nothing newer, as (id, total).
+async fn changes(
+    feed: cosmos_repo::change_feed::ChangeFeed<'_, Order, Scoped>,
+) -> Vec<(String, f64)> {
+    let mut changed: Vec<(String, f64)> = feed
+        .stream(2)
+        .map_ok(|order| (order.id, order.total))
+        .try_collect()
+        .await
+        .unwrap();
+    changed.sort_by(|a, b| a.0.cmp(&b.0));
+    changed
+}
+
+pub async fn the_change_feed_has_each_change_once_at_its_latest_version(backend: &impl Backend) {
+    let orders = backend.repository::<Order>();
+    for (customer, id) in [("contoso", "o-1"), ("contoso", "o-2"), ("fabrikam", "o-3")] {
+        orders.create(&Order::new(customer, id, 1.0)).await.unwrap();
+    }
+    orders
+        .upsert(&Order::new("contoso", "o-1", 2.0))
+        .await
+        .unwrap();
+    orders
+        .upsert(&Order::new("contoso", "o-1", 3.0))
+        .await
+        .unwrap();
+    orders.delete("fabrikam", "o-3").await.unwrap();
+    let all = changes(orders.change_feed().cross_partition().from_beginning()).await;
+    assert_eq!(
+        all,
+        [("o-1".to_owned(), 3.0), ("o-2".to_owned(), 1.0)],
+        "each document once, at its latest version; a deleted one not at all"
+    );
+    let contoso = changes(orders.change_feed().partition("contoso")).await;
+    assert_eq!(contoso, all, "the default start is the beginning");
+    orders
+        .create(&Order::new("fabrikam", "o-4", 1.0))
+        .await
+        .unwrap();
+    let fabrikam = changes(orders.change_feed().partition("fabrikam")).await;
+    assert_eq!(fabrikam, [("o-4".to_owned(), 1.0)]);
+    // A page is at most the size asked for, and always has a continuation.
+    let page = orders
+        .change_feed()
+        .cross_partition()
+        .page(2)
+        .await
+        .unwrap();
+    assert!(page.items.len() <= 2, "{}", page.items.len());
+    assert!(page.continuation.is_some());
+}
+
+pub async fn a_change_feed_resumes_after_its_continuation(backend: &impl Backend) {
+    let orders = backend.repository::<Order>();
+    orders
+        .create(&Order::new("contoso", "o-1", 1.0))
+        .await
+        .unwrap();
+    orders
+        .create(&Order::new("fabrikam", "o-2", 1.0))
+        .await
+        .unwrap();
+    // Read to the end, keeping the continuation of the last page.
+    let mut token = None;
+    let mut read = 0;
+    loop {
+        let feed = orders.change_feed().cross_partition();
+        let feed = match token.clone() {
+            Some(token) => feed.from_continuation(token),
+            None => feed.from_beginning(),
+        };
+        let page = feed.page(1).await.unwrap();
+        token = page.continuation.clone();
+        if page.items.is_empty() {
+            break;
+        }
+        read += page.items.len();
+    }
+    assert_eq!(read, 2);
+    let token = token.unwrap();
+    let now = orders
+        .change_feed()
+        .cross_partition()
+        .from_now()
+        .page(10)
+        .await
+        .unwrap();
+    assert!(now.items.is_empty(), "from now: nothing yet");
+    let now = now.continuation.unwrap();
+    orders
+        .upsert(&Order::new("contoso", "o-1", 2.0))
+        .await
+        .unwrap();
+    orders
+        .create(&Order::new("fabrikam", "o-5", 1.0))
+        .await
+        .unwrap();
+    let expected = [("o-1".to_owned(), 2.0), ("o-5".to_owned(), 1.0)];
+    let after = changes(
+        orders
+            .change_feed()
+            .cross_partition()
+            .from_continuation(token.clone()),
+    )
+    .await;
+    assert_eq!(
+        after, expected,
+        "exactly the changes after the continuation"
+    );
+    let since_now = changes(
+        orders
+            .change_feed()
+            .cross_partition()
+            .from_continuation(now),
+    )
+    .await;
+    assert_eq!(since_now, expected, "exactly the changes after `from_now`");
+    // A continuation belongs to its feed: another scope's is refused before any request.
+    let err = orders
+        .change_feed()
+        .partition("contoso")
+        .from_continuation(token)
+        .page(10)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+    let err = orders
+        .change_feed()
+        .cross_partition()
+        .from_continuation("made up")
+        .page(10)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+}
+
+pub async fn the_change_feed_of_a_shared_container_has_only_the_type(backend: &impl Backend) {
+    let orders = backend.repository::<AppOrder>();
+    let customers = backend.repository::<AppCustomer>();
+    let order = AppOrder {
+        id: "a-1".into(),
+        tenant: "acme".into(),
+        total: 5.0,
+    };
+    orders.create(&order).await.unwrap();
+    let customer = AppCustomer {
+        id: "c-1".into(),
+        tenant: "acme".into(),
+        name: "Ada".into(),
+    };
+    customers.create(&customer).await.unwrap();
+    let changed: Vec<AppOrder> = orders
+        .change_feed()
+        .cross_partition()
+        .stream(10)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(changed, [order]);
+    let changed: Vec<AppCustomer> = customers
+        .change_feed()
+        .partition("acme")
+        .stream(10)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(changed, [customer]);
+    let both: Vec<AppDocument> = backend
+        .repository::<AppDocument>()
+        .change_feed()
+        .cross_partition()
+        .stream(10)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(both.len(), 2);
+}

@@ -121,4 +121,8 @@ pub async fn with_test_containers(cosmos: Cosmos) -> Cosmos {
     cosmos.ensure_container::<Event>().await.unwrap();
     cosmos.ensure_container::<Cart>().await.unwrap();
     cosmos
+        .ensure_container::<cosmos_repo::change_feed::Lease>()
+        .await
+        .unwrap();
+    cosmos
 }

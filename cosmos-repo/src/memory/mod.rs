@@ -20,13 +20,14 @@ use self::sql::Parsed;
 use crate::ast::{Aggregate, Expr, Path, Select, SqlQuery};
 use crate::concurrency::{Etag, yield_now};
 use crate::error::{Error, Result};
+use crate::hash::Fnv;
 use crate::key::PartitionKey;
 use crate::limits;
 use crate::model::{ContainerModel, Discriminator};
 use crate::response::{Page, Response};
 use crate::seam::{
-    Action, Container, Feed, ItemKey, ItemOperation, ItemResult, QuerySpec, QueryText, Scope,
-    Store, batch_failed,
+    Action, ChangeScope, ChangeStart, Container, Feed, ItemKey, ItemOperation, ItemResult,
+    QuerySpec, QueryText, Scope, Store, batch_failed,
 };
 use crate::values::{self, order};
 
@@ -169,6 +170,9 @@ struct Stored {
     etag: String,
     /// When it was written, in Unix seconds (`_ts`).
     ts: u64,
+    /// Its place in the change feed: larger for each write, taken under the partition's
+    /// write lock, so that within a partition it grows in the order writes land.
+    lsn: u64,
     json: OnceLock<Value>,
 }
 
@@ -438,6 +442,7 @@ impl MemoryStore {
             rid: system.rid,
             etag: system.etag,
             ts,
+            lsn: self.next(),
             json,
         };
         Ok(Effect::Put(stored, status))
@@ -641,6 +646,72 @@ impl Store for MemoryStore {
         Ok(self.response(result, None, 200))
     }
 
+    async fn changes(
+        &self,
+        container: Container<'_>,
+        scope: ChangeScope<'_>,
+        start: ChangeStart<'_>,
+        max_items: u32,
+    ) -> Result<Page<Bytes>> {
+        yield_now().await;
+        let mut seen = match start {
+            ChangeStart::Continuation(token) => FeedPosition::parse(token)?,
+            ChangeStart::Beginning | ChangeStart::Now => FeedPosition::default(),
+        };
+        let now = self.now();
+        let collection = self.existing(container.name);
+        let ttl = collection.as_ref().and_then(|c| c.default_ttl());
+        let partitions = collection
+            .as_ref()
+            .map(|c| {
+                let query_scope = match scope {
+                    ChangeScope::Partition(key) => Scope::Partition(key),
+                    ChangeScope::Container | ChangeScope::Range(_) => Scope::CrossPartition,
+                };
+                c.in_scope(query_scope, None)
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(pk, _)| match scope {
+                ChangeScope::Range(range) => feed_range_of(pk) == range,
+                ChangeScope::Partition(_) | ChangeScope::Container => true,
+            });
+        let mut changed: Vec<(u64, String, Bytes)> = Vec::new();
+        for (pk, partition) in partitions {
+            let partition = read(&partition);
+            if let ChangeStart::Now = start {
+                let last = partition.values().map(|doc| doc.lsn).max().unwrap_or(0);
+                seen.after.insert(pk, last);
+                continue;
+            }
+            let after = seen.after.get(&pk).copied().unwrap_or(0);
+            changed.extend(
+                partition
+                    .values()
+                    .filter(|doc| doc.lsn > after && !doc.expired(ttl, now))
+                    .filter(|doc| doc.is_of(container.model.discriminator.as_ref()))
+                    .map(|doc| (doc.lsn, pk.clone(), doc.bytes.clone())),
+            );
+        }
+        changed.sort_unstable_by_key(|(lsn, _, _)| *lsn);
+        changed.truncate(max_items.max(1) as usize);
+        for (lsn, pk, _) in &changed {
+            seen.after.insert(pk.clone(), *lsn);
+        }
+        let items = changed.into_iter().map(|(_, _, bytes)| bytes).collect();
+        Ok(Page::new(
+            items,
+            Some(seen.token()),
+            0.0,
+            Some(self.activity_id()),
+        ))
+    }
+
+    async fn feed_ranges(&self, _container: Container<'_>) -> Result<Vec<String>> {
+        yield_now().await;
+        Ok((0..FEED_RANGES).map(feed_range_name).collect())
+    }
+
     async fn group(
         &self,
         feed: Feed<'_>,
@@ -747,6 +818,41 @@ impl MemoryStore {
             .token()
         });
         Ok(Page::new(items, next, 0.0, all.activity_id))
+    }
+}
+
+/// How many feed ranges the embedded store divides each container's partition keys into, so
+/// that change feed processors share its partitions as they share Cosmos DB's.
+const FEED_RANGES: u64 = 4;
+
+fn feed_range_name(index: u64) -> String {
+    format!("memory-{index}-of-{FEED_RANGES}")
+}
+
+/// The feed range of the partition whose key is `pk` (as JSON): by a hash stable across runs.
+fn feed_range_of(pk: &str) -> String {
+    let mut hash = Fnv::default();
+    hash.write(pk.as_bytes());
+    feed_range_name(hash.0 % FEED_RANGES)
+}
+
+/// Where a change feed read is: the last change read from each partition, by its key.
+#[derive(Default, Serialize, Deserialize)]
+struct FeedPosition {
+    after: BTreeMap<String, u64>,
+}
+
+impl FeedPosition {
+    fn parse(token: &str) -> Result<FeedPosition> {
+        serde_json::from_str(token).map_err(|_| Error::BadRequest {
+            message: format!(
+                "`{token}` is not a change feed continuation of the embedded store; pass back the continuation a change feed page returned"
+            ),
+        })
+    }
+
+    fn token(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::ast::SqlQuery;
 use crate::error::{Error, Result};
+use crate::hash::Fnv;
 use crate::seam::Scope;
 
 /// What a continuation is bound to: one query, wherever it runs.
@@ -80,24 +81,6 @@ pub(crate) fn check_page_size(page_size: u32) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// 64-bit FNV-1a: small, and the same everywhere (std's hashers may change between releases).
-/// Every field ends with a 0xff byte, which UTF-8 never holds, so fields cannot run together.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes.iter().chain([&0xff]) {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 #[cfg(test)]

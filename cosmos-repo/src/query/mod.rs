@@ -9,12 +9,13 @@ mod raw;
 mod run;
 
 pub use builder::{Distinct, Grouped, NumberField, Projection, Query, Selection};
+pub(crate) use continuation::{Binding, check_page_size};
 pub use field::{CosmosFields, Element, Field, Items, Length, Operand, TextField};
 pub(crate) use filter::Invalid;
 pub use filter::{Filter, OrderBy};
 pub use raw::RawQuery;
 pub use run::{Fetch, Scoped, Unscoped};
-pub(crate) use run::{Run, Target, Text};
+pub(crate) use run::{Run, Target, Text, decode_page};
 
 pub use crate::ast::{Path, SqlQuery};
 pub use crate::response::Page;

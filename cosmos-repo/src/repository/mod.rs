@@ -146,7 +146,7 @@ impl<T: CosmosDocument> Repository<T> {
         RawQuery::new(self.target(), sql.into())
     }
 
-    fn target(&self) -> Target<'_> {
+    pub(crate) fn target(&self) -> Target<'_> {
         Target {
             store: self.store.as_ref(),
             container: self.seam_container(),

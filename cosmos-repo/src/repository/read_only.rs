@@ -6,7 +6,7 @@ use super::{Find, Read, ReadMany, Repository};
 use crate::document::CosmosDocument;
 use crate::key::IntoPartitionKey;
 use crate::memory::MemoryStore;
-use crate::query::{Fetch, Query, RawQuery};
+use crate::query::{Fetch, Query, RawQuery, Target};
 
 /// Read access to the documents of type `T` in one container: point reads, queries and paging,
 /// and no method that writes. For a service granted only the Cosmos DB Built-in Data Reader
@@ -67,6 +67,10 @@ impl<T: CosmosDocument> ReadRepository<T> {
     /// The name of the container this repository reads.
     pub fn container(&self) -> &str {
         self.inner.container()
+    }
+
+    pub(crate) fn target(&self) -> Target<'_> {
+        self.inner.target()
     }
 
     /// As [`Repository::read`].
