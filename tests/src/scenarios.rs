@@ -1,7 +1,9 @@
 //! Repository behaviour every store must show. Each scenario panics on a deviation.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use cosmos_repo::change_feed::{Batch, Lease, ProcessorHandle};
 use cosmos_repo::prelude::*;
 use cosmos_repo::query::Filter;
 use cosmos_repo::query::{Query, Scoped};
@@ -2746,4 +2748,233 @@ pub async fn the_change_feed_of_a_shared_container_has_only_the_type(backend: &i
         .await
         .unwrap();
     assert_eq!(both.len(), 2);
+}
+
+/// What the handlers of a processor's instances saw: every (instance, order id) handled, the
+/// instance in a handler per feed range right now, and any range found in two handlers at once.
+#[derive(Default)]
+struct Handled {
+    seen: Vec<(String, String)>,
+    in_flight: std::collections::HashMap<String, String>,
+    overlaps: Vec<String>,
+}
+
+/// A processor instance of `orders` named `instance`, recording into `handled`.
+fn processor(
+    orders: &Repository<Order>,
+    leases: &Repository<Lease>,
+    instance: &str,
+    handled: &Arc<std::sync::Mutex<Handled>>,
+) -> (
+    ProcessorHandle<Order>,
+    tokio::task::JoinHandle<cosmos_repo::Result<()>>,
+) {
+    let name = instance.to_owned();
+    let handled = Arc::clone(handled);
+    let processor = orders
+        .change_feed_processor("summaries", leases.clone())
+        .instance(instance)
+        .poll_interval(Duration::from_millis(20))
+        .lease_duration(Duration::from_millis(1_500))
+        .batch_size(50)
+        .build(move |batch: Batch<Order>| {
+            let (name, handled) = (name.clone(), Arc::clone(&handled));
+            async move {
+                {
+                    let mut handled = handled.lock().unwrap();
+                    if let Some(other) = handled
+                        .in_flight
+                        .insert(batch.feed_range.clone(), name.clone())
+                    {
+                        handled
+                            .overlaps
+                            .push(format!("{} in {other} and {name}", batch.feed_range));
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                let mut handled = handled.lock().unwrap();
+                handled.in_flight.remove(&batch.feed_range);
+                for order in batch.documents {
+                    handled.seen.push((name.clone(), order.id));
+                }
+                Ok::<(), std::io::Error>(())
+            }
+        })
+        .unwrap();
+    let handle = processor.handle();
+    (handle, tokio::spawn(processor.run()))
+}
+
+/// Waits (up to a minute) until the handlers have seen every id in `ids`.
+async fn until_handled(
+    handled: &std::sync::Mutex<Handled>,
+    ids: &std::collections::BTreeSet<String>,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let missing = {
+            let handled = handled.lock().unwrap();
+            let seen: std::collections::BTreeSet<&String> =
+                handled.seen.iter().map(|(_, id)| id).collect();
+            ids.iter().filter(|id| !seen.contains(id)).count()
+        };
+        if missing == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{missing} changes never handled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Writes orders `from..to` across 20 customers, 16 at a time.
+async fn write_orders(orders: &Repository<Order>, from: usize, to: usize) -> Vec<String> {
+    let batch: Vec<Order> = (from..to)
+        .map(|n| {
+            Order::new(
+                &format!("customer-{}", n % 20),
+                &format!("o-{n:04}"),
+                n as f64,
+            )
+        })
+        .collect();
+    let report = orders.upsert_all(&batch).await;
+    assert!(report.is_success(), "{:?}", report.failures().next());
+    batch.into_iter().map(|order| order.id).collect()
+}
+
+pub async fn three_processor_instances_handle_every_change_once_at_a_time(backend: &impl Backend) {
+    let orders = backend.repository::<Order>();
+    let leases = backend.repository::<Lease>();
+    let handled = Arc::new(std::sync::Mutex::new(Handled::default()));
+    let instances: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|name| processor(&orders, &leases, name, &handled))
+        .collect();
+    let started = std::time::Instant::now();
+    let ids: std::collections::BTreeSet<String> =
+        write_orders(&orders, 0, 1_000).await.into_iter().collect();
+    until_handled(&handled, &ids).await;
+    let took = started.elapsed();
+    // One after the other: each hands its leases to those still running, the last frees them.
+    for (handle, running) in instances {
+        handle.stop();
+        running.await.unwrap().unwrap();
+    }
+    let handled = handled.lock().unwrap();
+    assert!(handled.overlaps.is_empty(), "{:?}", handled.overlaps);
+    let stored: Vec<Lease> = leases.query().partition("summaries").all().await.unwrap();
+    let ranges: std::collections::BTreeSet<&String> =
+        stored.iter().map(|l| &l.feed_range).collect();
+    assert_eq!(ranges.len(), stored.len(), "one lease per feed range");
+    assert!(
+        stored
+            .iter()
+            .all(|l| l.owner.is_none() && l.continuation.is_some()),
+        "stopped instances release their leases, keeping the checkpoint: {stored:?}"
+    );
+    let repeats = handled.seen.len() - ids.len();
+    println!(
+        "1,000 changes over {} feed range(s) handled by 3 instances in {took:?} ({repeats} handled twice)",
+        stored.len()
+    );
+}
+
+pub async fn a_stopped_instance_hands_its_ranges_over_with_no_change_missed(
+    backend: &impl Backend,
+) {
+    let orders = backend.repository::<Order>();
+    let leases = backend.repository::<Lease>();
+    let handled = Arc::new(std::sync::Mutex::new(Handled::default()));
+    let (first, first_running) = processor(&orders, &leases, "a", &handled);
+    let (second, second_running) = processor(&orders, &leases, "b", &handled);
+    let mut ids: std::collections::BTreeSet<String> =
+        write_orders(&orders, 0, 300).await.into_iter().collect();
+    until_handled(&handled, &ids).await;
+    // "a" stops without releasing its leases (a crash): "b" takes them once they expire, from
+    // their last checkpoint.
+    first_running.abort();
+    let _ = first_running.await;
+    ids.extend(write_orders(&orders, 300, 600).await);
+    until_handled(&handled, &ids).await;
+    second.stop();
+    second_running.await.unwrap().unwrap();
+    drop(first);
+    let handled = handled.lock().unwrap();
+    let after_crash: std::collections::BTreeSet<&String> = handled
+        .seen
+        .iter()
+        .filter(|(instance, _)| instance == "b")
+        .map(|(_, id)| id)
+        .collect();
+    assert!(
+        (300..600).all(|n| after_crash.contains(&format!("o-{n:04}"))),
+        "every change after the crash is handled by the instance left"
+    );
+    assert!(handled.overlaps.is_empty(), "{:?}", handled.overlaps);
+    let stored: Vec<Lease> = leases.query().partition("summaries").all().await.unwrap();
+    assert!(stored.iter().all(|l| l.owner.is_none()), "{stored:?}");
+}
+
+/// The owner of each lease of the `summaries` processor.
+async fn lease_owners(leases: &Repository<Lease>) -> Vec<Option<String>> {
+    let stored: Vec<Lease> = leases.query().partition("summaries").all().await.unwrap();
+    stored.into_iter().map(|lease| lease.owner).collect()
+}
+
+/// Waits (up to 30 s) until `holds` is true of the leases' owners.
+async fn until_owners(leases: &Repository<Lease>, holds: impl Fn(&[Option<String>]) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let owners = lease_owners(leases).await;
+        if holds(&owners) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "leases stayed {owners:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn a_joining_instance_gets_a_share_and_lag_counts_what_is_left(backend: &impl Backend) {
+    let orders = backend.repository::<Order>();
+    let leases = backend.repository::<Lease>();
+    let handled = Arc::new(std::sync::Mutex::new(Handled::default()));
+    let ids: std::collections::BTreeSet<String> =
+        write_orders(&orders, 0, 40).await.into_iter().collect();
+    let (first, first_running) = processor(&orders, &leases, "a", &handled);
+    let is = |name: &str| Some(name.to_owned());
+    until_owners(&leases, |owners| {
+        !owners.is_empty() && owners.iter().all(|o| *o == is("a"))
+    })
+    .await;
+    let ranges = lease_owners(&leases).await.len();
+    let (second, second_running) = processor(&orders, &leases, "b", &handled);
+    // Each gets half, rounded, when there are ranges to share.
+    let share = ranges / 2;
+    until_owners(&leases, |owners| {
+        let of = |name| owners.iter().filter(|o| **o == is(name)).count();
+        of("b") == share && of("a") == ranges - share
+    })
+    .await;
+    until_handled(&handled, &ids).await;
+    second.stop();
+    second_running.await.unwrap().unwrap();
+    first.stop();
+    first_running.await.unwrap().unwrap();
+    assert!(handled.lock().unwrap().overlaps.is_empty());
+    // With every instance stopped, the lag is what was written since.
+    write_orders(&orders, 40, 65).await;
+    let lag = first.lag().await.unwrap();
+    assert_eq!(lag.len(), ranges, "a lag per feed range");
+    assert_eq!(
+        lag.iter().map(|range| range.pending).sum::<u64>(),
+        25,
+        "{lag:?}"
+    );
+    assert!(lag.iter().all(|range| range.owner.is_none()));
 }

@@ -375,13 +375,14 @@ impl<T: CosmosDocument + Send + Sync + 'static> ChangeFeedProcessor<T> {
         while let Some(finished) = workers.next().await {
             running.remove(&finished);
         }
-        Ok(())
+        shared.retire().await
     }
 }
 
 impl<T: CosmosDocument + Send + Sync + 'static> ProcessorHandle<T> {
     /// Asks the processor to stop: each range finishes its current batch and checkpoint, its
-    /// lease is released, and [`ChangeFeedProcessor::run`] resolves.
+    /// lease is released for the instances still running, and [`ChangeFeedProcessor::run`]
+    /// resolves.
     pub fn stop(&self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
     }
@@ -706,12 +707,64 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
         }
     }
 
-    /// Gives the lease up, keeping its continuation, for another instance to take at once.
+    /// At the end of a run: frees the leases handed to this instance after its workers
+    /// stopped and withdraws its requests for others, until none is left (a handover racing
+    /// a withdrawal loses on the etag, and shows in the next look).
+    async fn retire(&self) -> Result<()> {
+        let me = Some(self.instance.as_str());
+        for _ in 0..5 {
+            let ours: Vec<Lease> = self
+                .all_leases()
+                .await?
+                .into_iter()
+                .filter(|l| l.owner.as_deref() == me || l.requested_by.as_deref() == me)
+                .collect();
+            if ours.is_empty() {
+                break;
+            }
+            for mut lease in ours {
+                if lease.owner.as_deref() == me {
+                    self.release(lease).await;
+                } else {
+                    lease.requested_by = None;
+                    // Changed meanwhile: the next look sees it again.
+                    let _ = self.leases.replace(&lease).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives the lease up, keeping its continuation, for any running instance to take at once
+    /// (the one that asked for it may be stopping too). A lease changed meanwhile (asked for)
+    /// is read again, if still ours.
     async fn release(&self, mut lease: Lease) {
-        lease.owner = lease.requested_by.take();
-        lease.renewed_at = Timestamp::now();
-        if let Err(err) = self.leases.replace(&lease).await {
-            tracing::debug!(error = %err, "the lease was not released; it expires instead");
+        loop {
+            lease.owner = None;
+            lease.requested_by = None;
+            lease.renewed_at = Timestamp::now();
+            let err = match self.leases.replace(&lease).await {
+                Ok(_) => return,
+                Err(err) => err,
+            };
+            let current = match err {
+                Error::PreconditionFailed { .. } => {
+                    self.leases.read(self.lease_key(), &lease.id).await.ok()
+                }
+                _ => None,
+            };
+            match current {
+                Some(current) if current.owner.as_deref() == Some(self.instance.as_str()) => {
+                    lease = Lease {
+                        continuation: lease.continuation,
+                        ..current
+                    };
+                }
+                _ => {
+                    tracing::debug!(error = %err, "the lease was not released; it expires instead");
+                    return;
+                }
+            }
         }
     }
 
