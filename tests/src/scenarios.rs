@@ -2863,7 +2863,7 @@ pub async fn three_processor_instances_handle_every_change_once_at_a_time(backen
         handle.stop();
         running.await.unwrap().unwrap();
     }
-    let handled = handled.lock().unwrap();
+    let handled = std::mem::take(&mut *handled.lock().unwrap());
     assert!(handled.overlaps.is_empty(), "{:?}", handled.overlaps);
     let stored: Vec<Lease> = leases.query().partition("summaries").all().await.unwrap();
     let ranges: std::collections::BTreeSet<&String> =
@@ -2902,7 +2902,7 @@ pub async fn a_stopped_instance_hands_its_ranges_over_with_no_change_missed(
     second.stop();
     second_running.await.unwrap().unwrap();
     drop(first);
-    let handled = handled.lock().unwrap();
+    let handled = std::mem::take(&mut *handled.lock().unwrap());
     let after_crash: std::collections::BTreeSet<&String> = handled
         .seen
         .iter()
