@@ -380,6 +380,7 @@ macro_rules! conformance_suite {
             three_processor_instances_handle_every_change_once_at_a_time,
             a_stopped_instance_hands_its_ranges_over_with_no_change_missed,
             a_joining_instance_gets_a_share_and_lag_counts_what_is_left,
+            a_batch_whose_handler_fails_is_handled_again,
         );
     };
     (@tests ($d:tt) $attrs:tt $backend:expr; [$($except:ident),*]; $($scenario:ident,)*) => {

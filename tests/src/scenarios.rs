@@ -2859,10 +2859,13 @@ pub async fn three_processor_instances_handle_every_change_once_at_a_time(backen
     until_handled(&handled, &ids).await;
     let took = started.elapsed();
     // One after the other: each hands its leases to those still running, the last frees them.
+    let mut lease_charge = 0.0;
     for (handle, running) in instances {
         handle.stop();
         running.await.unwrap().unwrap();
+        lease_charge += handle.lease_request_charge();
     }
+    assert_charged(backend, lease_charge, "lease requests");
     let handled = std::mem::take(&mut *handled.lock().unwrap());
     assert!(handled.overlaps.is_empty(), "{:?}", handled.overlaps);
     let stored: Vec<Lease> = leases.query().partition("summaries").all().await.unwrap();
@@ -2877,7 +2880,7 @@ pub async fn three_processor_instances_handle_every_change_once_at_a_time(backen
     );
     let repeats = handled.seen.len() - ids.len();
     println!(
-        "1,000 changes over {} feed range(s) handled by 3 instances in {took:?} ({repeats} handled twice)",
+        "1,000 changes over {} feed range(s) handled by 3 instances in {took:?} ({repeats} handled twice); lease requests charged {lease_charge} RU",
         stored.len()
     );
 }
@@ -2977,4 +2980,56 @@ pub async fn a_joining_instance_gets_a_share_and_lag_counts_what_is_left(backend
         "{lag:?}"
     );
     assert!(lag.iter().all(|range| range.owner.is_none()));
+}
+
+pub async fn a_batch_whose_handler_fails_is_handled_again(backend: &impl Backend) {
+    let orders = backend.repository::<Order>();
+    let leases = backend.repository::<Lease>();
+    let ids: std::collections::BTreeSet<String> =
+        write_orders(&orders, 0, 10).await.into_iter().collect();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = Arc::new(std::sync::Mutex::new(Handled::default()));
+    let processor = orders
+        .change_feed_processor("summaries", leases.clone())
+        .instance("a")
+        .poll_interval(Duration::from_millis(20))
+        .lease_duration(Duration::from_millis(1_500))
+        .build({
+            let (calls, seen) = (Arc::clone(&calls), Arc::clone(&seen));
+            move |batch: Batch<Order>| {
+                let (calls, seen) = (Arc::clone(&calls), Arc::clone(&seen));
+                async move {
+                    if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        return Err(std::io::Error::other("the first batch fails"));
+                    }
+                    let mut seen = seen.lock().unwrap();
+                    for order in batch.documents {
+                        seen.seen.push(("a".to_owned(), order.id));
+                    }
+                    Ok(())
+                }
+            }
+        })
+        .unwrap();
+    let handle = processor.handle();
+    let running = tokio::spawn(processor.run());
+    until_handled(&seen, &ids).await;
+    handle.stop();
+    running.await.unwrap().unwrap();
+    assert!(calls.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    let lag = handle.lag().await.unwrap();
+    assert!(
+        lag.iter().all(|range| range.pending == 0),
+        "checkpointed after success: {lag:?}"
+    );
+    // A read-only repository reads the change feed too.
+    let read_only: Vec<Order> = orders
+        .read_only()
+        .change_feed()
+        .cross_partition()
+        .stream(100)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(read_only.len(), 10);
 }

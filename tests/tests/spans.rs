@@ -125,3 +125,75 @@ fn every_terminal_operation_is_traced() {
         ("200", "0.0")
     );
 }
+
+#[test]
+fn change_feed_reads_and_processor_batches_are_traced() {
+    let spans = Spans::default();
+    let _guard = tracing::subscriber::set_default(spans.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = cosmos_repo::MemoryStore::new();
+        let orders = store.repository::<Order>();
+        for id in ["o-1", "o-2"] {
+            orders
+                .create(&Order::new("contoso", id, 1.0))
+                .await
+                .unwrap();
+        }
+        orders
+            .change_feed()
+            .cross_partition()
+            .page(10)
+            .await
+            .unwrap();
+        let handled = Arc::new(Mutex::new(0));
+        let processor = orders
+            .change_feed_processor("traced", store.repository())
+            .instance("a")
+            .poll_interval(std::time::Duration::from_millis(10))
+            .build({
+                let handled = Arc::clone(&handled);
+                move |batch: cosmos_repo::change_feed::Batch<Order>| {
+                    *handled.lock().unwrap() += batch.documents.len();
+                    async { Ok::<(), std::io::Error>(()) }
+                }
+            })
+            .unwrap();
+        let handle = processor.handle();
+        let running = tokio::spawn(processor.run());
+        while *handled.lock().unwrap() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        handle.stop();
+        running.await.unwrap().unwrap();
+    });
+    let spans = spans.0.lock().unwrap();
+    let op = |op: &str| {
+        spans
+            .iter()
+            .filter(|span| {
+                span["name"] == "cosmos_repo" && span.get("op").map(String::as_str) == Some(op)
+            })
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let page = op("change_feed.page");
+    assert_eq!(page.len(), 1, "{page:?}");
+    assert_eq!(page[0]["container"], "orders");
+    assert_eq!(page[0]["status"], "200");
+    let batches = op("change_feed.batch");
+    assert!(!batches.is_empty(), "no batch span");
+    let documents: usize = batches
+        .iter()
+        .map(|span| span["documents"].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(documents, 2, "{batches:?}");
+    assert!(
+        batches
+            .iter()
+            .all(|span| span["container"] == "orders" && span.contains_key("feed_range"))
+    );
+}

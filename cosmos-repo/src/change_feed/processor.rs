@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::error::Error as StdError;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use futures::future::{BoxFuture, Either};
@@ -20,6 +20,7 @@ use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
 use crate::key::{IntoPartitionKey, PartitionKey};
 use crate::repository::Repository;
+use crate::response::Response;
 use crate::seam::{self, ChangeScope, ChangeStart};
 use crate::timestamp::Timestamp;
 
@@ -205,6 +206,8 @@ struct Shared<T: CosmosDocument> {
     lease_duration: Duration,
     handler: Box<Handler<T>>,
     stopping: AtomicBool,
+    /// The request charge of this instance's lease requests, in thousandths of an RU.
+    lease_charge: AtomicU64,
 }
 
 impl<T: CosmosDocument> Repository<T> {
@@ -317,6 +320,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> ChangeFeedProcessorBuilder<T> {
                 lease_duration: self.lease_duration,
                 handler,
                 stopping: AtomicBool::new(false),
+                lease_charge: AtomicU64::new(0),
             }),
         })
     }
@@ -392,6 +396,13 @@ impl<T: CosmosDocument + Send + Sync + 'static> ProcessorHandle<T> {
         &self.shared.instance
     }
 
+    /// The request units this instance has spent on the lease container so far (taking,
+    /// renewing, checkpointing and releasing leases, and looking at them): the processor's
+    /// cost beyond reading the change feed.
+    pub fn lease_request_charge(&self) -> f64 {
+        self.shared.lease_charge.load(Ordering::Relaxed) as f64 / 1000.0
+    }
+
     /// How many changed documents each feed range has after its last checkpoint, whoever
     /// holds it: read from the change feed (and charged as such), counted up to 100,000.
     ///
@@ -445,6 +456,23 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
         &self.name
     }
 
+    /// The value of a lease request, its request charge counted.
+    fn charged<R>(&self, response: Result<Response<R>>) -> Result<R> {
+        response.map(|response| {
+            let millis = (response.request_charge * 1000.0).round() as u64;
+            self.lease_charge.fetch_add(millis, Ordering::Relaxed);
+            response.value
+        })
+    }
+
+    async fn replace(&self, lease: &Lease) -> Result<Lease> {
+        self.charged(self.leases.replace(lease).with_meta().await)
+    }
+
+    async fn read(&self, id: &str) -> Result<Lease> {
+        self.charged(self.leases.read(self.lease_key(), id).with_meta().await)
+    }
+
     /// A lease for each feed range of the monitored container that has none yet.
     async fn create_leases(&self) -> Result<()> {
         let target = self.monitored.target();
@@ -466,7 +494,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
                 renewed_at: Timestamp::now(),
                 etag: None,
             };
-            match self.leases.create(&lease).await {
+            match self.charged(self.leases.create(&lease).with_meta().await) {
                 Ok(_) | Err(Error::AlreadyExists { .. }) => {}
                 Err(err) => return Err(err),
             }
@@ -475,7 +503,14 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
     }
 
     async fn all_leases(&self) -> Result<Vec<Lease>> {
-        self.leases.query().partition(self.lease_key()).all().await
+        self.charged(
+            self.leases
+                .query()
+                .partition(self.lease_key())
+                .all()
+                .with_meta()
+                .await,
+        )
     }
 
     /// Looks at the leases: starts work on those handed to this instance, takes free or
@@ -514,7 +549,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
             taken.owner = Some(me.to_owned());
             taken.requested_by = None;
             taken.renewed_at = Timestamp::now();
-            if let Ok(stored) = self.leases.replace(&taken).await {
+            if let Ok(stored) = self.replace(&taken).await {
                 acquired.push(stored);
                 mine += 1;
             }
@@ -532,7 +567,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
                 let mut asked = lease.clone();
                 asked.requested_by = Some(me.to_owned());
                 // Losing this race to the owner's own write only delays the request.
-                let _ = self.leases.replace(&asked).await;
+                let _ = self.replace(&asked).await;
             }
         }
         Ok(acquired)
@@ -676,13 +711,13 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
     async fn write(&self, lease: &mut Lease) -> std::result::Result<(), Lost> {
         loop {
             lease.renewed_at = Timestamp::now();
-            match self.leases.replace(lease).await {
+            match self.replace(lease).await {
                 Ok(stored) => {
                     *lease = stored;
                     return Ok(());
                 }
                 Err(Error::PreconditionFailed { .. }) => {
-                    let Ok(current) = self.leases.read(self.lease_key(), &lease.id).await else {
+                    let Ok(current) = self.read(&lease.id).await else {
                         return Err(Lost::Lease);
                     };
                     if current.owner.as_deref() != Some(self.instance.as_str()) {
@@ -694,7 +729,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
                     if let Some(requester) = lease.requested_by.take() {
                         lease.owner = Some(requester);
                         lease.renewed_at = Timestamp::now();
-                        let _ = self.leases.replace(lease).await;
+                        let _ = self.replace(lease).await;
                         return Err(Lost::Lease);
                     }
                 }
@@ -728,7 +763,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
                 } else {
                     lease.requested_by = None;
                     // Changed meanwhile: the next look sees it again.
-                    let _ = self.leases.replace(&lease).await;
+                    let _ = self.replace(&lease).await;
                 }
             }
         }
@@ -743,14 +778,12 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
             lease.owner = None;
             lease.requested_by = None;
             lease.renewed_at = Timestamp::now();
-            let err = match self.leases.replace(&lease).await {
+            let err = match self.replace(&lease).await {
                 Ok(_) => return,
                 Err(err) => err,
             };
             let current = match err {
-                Error::PreconditionFailed { .. } => {
-                    self.leases.read(self.lease_key(), &lease.id).await.ok()
-                }
+                Error::PreconditionFailed { .. } => self.read(&lease.id).await.ok(),
                 _ => None,
             };
             match current {
