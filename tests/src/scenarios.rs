@@ -2871,6 +2871,12 @@ pub async fn three_processor_instances_handle_every_change_once_at_a_time(backen
     let stored: Vec<Lease> = leases.query().partition("summaries").all().await.unwrap();
     let ranges: std::collections::BTreeSet<&String> =
         stored.iter().map(|l| &l.feed_range).collect();
+    let feed_ranges = orders.feed_ranges().await.unwrap();
+    assert_eq!(
+        ranges,
+        feed_ranges.iter().collect(),
+        "a lease for each feed range"
+    );
     assert_eq!(ranges.len(), stored.len(), "one lease per feed range");
     assert!(
         stored

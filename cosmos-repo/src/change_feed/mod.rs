@@ -87,6 +87,20 @@ impl<T: CosmosDocument> Repository<T> {
     }
 }
 
+impl<T: CosmosDocument> Repository<T> {
+    /// The container's feed ranges: parts of its partition key space that together cover it
+    /// once, each with its own change feed. A [`ChangeFeedProcessor`] keeps one [`Lease`] per
+    /// range. Opaque text: the embedded store divides every container into four.
+    ///
+    /// # Errors
+    ///
+    /// The store's errors (a missing container, for one).
+    pub async fn feed_ranges(&self) -> Result<Vec<String>> {
+        let target = self.target();
+        target.store.feed_ranges(target.container).await
+    }
+}
+
 impl<T: CosmosDocument> ReadRepository<T> {
     /// Starts a read of this container's change feed: see [`Repository::change_feed`].
     pub fn change_feed(&self) -> ChangeFeed<'_, T> {
