@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use cosmos_repo::change_feed::{Batch, Lease};
+use cosmos_repo::change_feed::{ChangeBatch, Lease};
 use cosmos_repo::prelude::*;
 use examples::{Order, Store, report};
 
@@ -100,7 +100,7 @@ async fn run() -> cosmos_repo::Result<()> {
             .instance(name)
             .poll_interval(Duration::from_millis(50))
             .lease_duration(Duration::from_secs(5))
-            .build(move |batch: Batch<Order>| {
+            .build(move |batch: ChangeBatch<Order>| {
                 let summaries = summaries.clone();
                 async move {
                     for order in &batch.documents {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cosmos_repo::change_feed::{Batch, Lease, ProcessorHandle};
+use cosmos_repo::change_feed::{ChangeBatch, Lease, ProcessorHandle};
 use cosmos_repo::prelude::*;
 use cosmos_repo::query::Filter;
 use cosmos_repo::query::{Query, Scoped};
@@ -2777,7 +2777,7 @@ fn processor(
         .poll_interval(Duration::from_millis(20))
         .lease_duration(Duration::from_millis(1_500))
         .batch_size(50)
-        .build(move |batch: Batch<Order>| {
+        .build(move |batch: ChangeBatch<Order>| {
             let (name, handled) = (name.clone(), Arc::clone(&handled));
             async move {
                 {
@@ -3002,7 +3002,7 @@ pub async fn a_batch_whose_handler_fails_is_handled_again(backend: &impl Backend
         .lease_duration(Duration::from_millis(1_500))
         .build({
             let (calls, seen) = (Arc::clone(&calls), Arc::clone(&seen));
-            move |batch: Batch<Order>| {
+            move |batch: ChangeBatch<Order>| {
                 let (calls, seen) = (Arc::clone(&calls), Arc::clone(&seen));
                 async move {
                     if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {

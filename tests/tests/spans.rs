@@ -156,7 +156,7 @@ fn change_feed_reads_and_processor_batches_are_traced() {
             .poll_interval(std::time::Duration::from_millis(10))
             .build({
                 let handled = Arc::clone(&handled);
-                move |batch: cosmos_repo::change_feed::Batch<Order>| {
+                move |batch: cosmos_repo::change_feed::ChangeBatch<Order>| {
                     *handled.lock().unwrap() += batch.documents.len();
                     async { Ok::<(), std::io::Error>(()) }
                 }

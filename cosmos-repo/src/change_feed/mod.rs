@@ -51,7 +51,7 @@ use crate::seam::{ChangeScope, ChangeStart, Scope};
 use crate::trace::traced;
 
 pub use processor::{
-    Batch, ChangeFeedProcessor, ChangeFeedProcessorBuilder, Lease, ProcessorHandle, RangeLag,
+    ChangeBatch, ChangeFeedProcessor, ChangeFeedProcessorBuilder, Lease, ProcessorHandle, RangeLag,
 };
 
 /// A read of a container's change feed, from [`Repository::change_feed`]: choose the partition

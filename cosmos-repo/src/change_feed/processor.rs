@@ -63,6 +63,8 @@ pub struct Lease {
     pub etag: Option<Etag>,
 }
 
+// Not offered in diagnostics as the document type a user meant.
+#[diagnostic::do_not_recommend]
 impl CosmosDocument for Lease {
     type PartitionKey = String;
     type Fields = ();
@@ -96,7 +98,7 @@ impl Lease {
 /// The changed documents of one feed range, handed to the processor's handler.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct Batch<T> {
+pub struct ChangeBatch<T> {
     /// The documents, each at its latest version, in the order of their changes within a
     /// partition key.
     pub documents: Vec<T>,
@@ -119,8 +121,9 @@ pub struct RangeLag {
 /// The boxed error a handler returns.
 type HandlerError = Box<dyn StdError + Send + Sync>;
 
-type Handler<T> =
-    dyn Fn(Batch<T>) -> BoxFuture<'static, std::result::Result<(), HandlerError>> + Send + Sync;
+type Handler<T> = dyn Fn(ChangeBatch<T>) -> BoxFuture<'static, std::result::Result<(), HandlerError>>
+    + Send
+    + Sync;
 
 /// A processor of a container's change feed, made by [`Repository::change_feed_processor`]:
 /// run it ([`run`](ChangeFeedProcessor::run)) in as many instances of a service as you like.
@@ -153,7 +156,7 @@ type Handler<T> =
 ///     .change_feed_processor("totals", store.repository::<Lease>())
 ///     .instance("host-1")
 ///     .poll_interval(Duration::from_millis(20))
-///     .build(|batch: cosmos_repo::change_feed::Batch<Order>| async move {
+///     .build(|batch: cosmos_repo::change_feed::ChangeBatch<Order>| async move {
 ///         println!("{} orders changed", batch.documents.len());
 ///         Ok::<(), std::io::Error>(())
 ///     })?;
@@ -282,7 +285,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> ChangeFeedProcessorBuilder<T> {
     /// lease duration under three poll intervals, or an empty processor or instance name.
     pub fn build<F, Fut, E>(self, handler: F) -> Result<ChangeFeedProcessor<T>>
     where
-        F: Fn(Batch<T>) -> Fut + Send + Sync + 'static,
+        F: Fn(ChangeBatch<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = std::result::Result<(), E>> + Send + 'static,
         E: Into<HandlerError>,
     {
@@ -441,11 +444,8 @@ impl<T: CosmosDocument + Send + Sync + 'static> ProcessorHandle<T> {
     }
 }
 
-/// Why a range's worker stops.
-enum Lost {
-    /// Another instance holds the lease now (or it was handed over).
-    Lease,
-}
+/// A range's worker stops: another instance holds its lease now (or it was handed over).
+struct LostLease;
 
 impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
     fn stopping(&self) -> bool {
@@ -589,9 +589,8 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
                     self.release(lease).await;
                     return;
                 }
-                match self.step(&mut lease, &mut renewed).await {
-                    Ok(()) => {}
-                    Err(Lost::Lease) => return,
+                if self.step(&mut lease, &mut renewed).await.is_err() {
+                    return;
                 }
             }
         }
@@ -606,7 +605,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
         &self,
         lease: &mut Lease,
         renewed: &mut SystemTime,
-    ) -> std::result::Result<(), Lost> {
+    ) -> std::result::Result<(), LostLease> {
         let page = match self
             .changes(&lease.feed_range, lease.continuation.as_deref())
             .await
@@ -622,7 +621,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
             // Caught up; a first read from now fixes where the range starts.
             if lease.continuation.is_none() && page.continuation.is_some() {
                 lease.continuation = page.continuation;
-                self.write(lease).await?;
+                self.write(lease, true).await?;
                 *renewed = SystemTime::now();
             }
             Delay::new(self.poll_interval).await;
@@ -642,7 +641,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
             }
         };
         let count = documents.len();
-        let batch = Batch {
+        let batch = ChangeBatch {
             documents,
             feed_range: lease.feed_range.clone(),
         };
@@ -651,7 +650,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
             Ok(()) => {
                 tracing::debug!(documents = count, "batch handled");
                 lease.continuation = page.continuation;
-                self.write(lease).await?;
+                self.write(lease, true).await?;
                 *renewed = SystemTime::now();
             }
             Err(err) => {
@@ -666,10 +665,10 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
     /// Runs the handler on `batch`, renewing the lease as often as needed meanwhile.
     async fn handle(
         &self,
-        batch: Batch<T>,
+        batch: ChangeBatch<T>,
         lease: &mut Lease,
         renewed: &mut SystemTime,
-    ) -> std::result::Result<std::result::Result<(), HandlerError>, Lost> {
+    ) -> std::result::Result<std::result::Result<(), HandlerError>, LostLease> {
         let span = tracing::info_span!(
             "cosmos_repo",
             op = "change_feed.batch",
@@ -683,7 +682,7 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
             match futures::future::select(&mut handled, renewal).await {
                 Either::Left((result, _)) => return Ok(result),
                 Either::Right(((), _)) => {
-                    self.write(lease).await?;
+                    self.write(lease, false).await?;
                     *renewed = SystemTime::now();
                 }
             }
@@ -694,22 +693,34 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
         &self,
         lease: &mut Lease,
         renewed: &mut SystemTime,
-    ) -> std::result::Result<(), Lost> {
+    ) -> std::result::Result<(), LostLease> {
         let due = renewed
             .checked_add(self.lease_duration / 3)
             .is_none_or(|due| due <= SystemTime::now());
         if due {
-            self.write(lease).await?;
+            self.write(lease, true).await?;
             *renewed = SystemTime::now();
         }
         Ok(())
     }
 
     /// Writes the lease as this instance holds it (renewed now), if it still does. When
-    /// another instance asked for it, hands it over with the continuation written, and the
-    /// worker stops.
-    async fn write(&self, lease: &mut Lease) -> std::result::Result<(), Lost> {
+    /// another instance asked for it and `hand_over` is true (no batch in hand), hands it over
+    /// with the continuation written, and the worker stops; during a batch the request is kept
+    /// for the checkpoint after it.
+    async fn write(
+        &self,
+        lease: &mut Lease,
+        hand_over: bool,
+    ) -> std::result::Result<(), LostLease> {
         loop {
+            if hand_over && let Some(requester) = lease.requested_by.take() {
+                lease.owner = Some(requester);
+                lease.renewed_at = Timestamp::now();
+                // Lost to another write: it expires to the others instead.
+                let _ = self.replace(lease).await;
+                return Err(LostLease);
+            }
             lease.renewed_at = Timestamp::now();
             match self.replace(lease).await {
                 Ok(stored) => {
@@ -718,22 +729,16 @@ impl<T: CosmosDocument + Send + Sync + 'static> Shared<T> {
                 }
                 Err(Error::PreconditionFailed { .. }) => {
                     let Ok(current) = self.read(&lease.id).await else {
-                        return Err(Lost::Lease);
+                        return Err(LostLease);
                     };
                     if current.owner.as_deref() != Some(self.instance.as_str()) {
-                        return Err(Lost::Lease);
+                        return Err(LostLease);
                     }
                     let continuation = lease.continuation.take();
                     *lease = current;
                     lease.continuation = continuation;
-                    if let Some(requester) = lease.requested_by.take() {
-                        lease.owner = Some(requester);
-                        lease.renewed_at = Timestamp::now();
-                        let _ = self.replace(lease).await;
-                        return Err(Lost::Lease);
-                    }
                 }
-                Err(Error::NotFound { .. }) => return Err(Lost::Lease),
+                Err(Error::NotFound { .. }) => return Err(LostLease),
                 Err(err) => {
                     tracing::warn!(error = %err, "could not write the lease; trying again");
                     Delay::new(self.poll_interval).await;
