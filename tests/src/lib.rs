@@ -378,7 +378,7 @@ macro_rules! conformance_suite {
             a_change_feed_resumes_after_its_continuation,
             the_change_feed_of_a_shared_container_has_only_the_type,
             three_processor_instances_handle_every_change_once_at_a_time,
-            a_stopped_instance_hands_its_ranges_over_with_no_change_missed,
+            a_crashed_instance_hands_over_with_no_change_missed,
             a_joining_instance_gets_a_share_and_lag_counts_what_is_left,
             a_batch_whose_handler_fails_is_handled_again,
         );

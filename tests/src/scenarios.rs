@@ -2891,9 +2891,7 @@ pub async fn three_processor_instances_handle_every_change_once_at_a_time(backen
     );
 }
 
-pub async fn a_stopped_instance_hands_its_ranges_over_with_no_change_missed(
-    backend: &impl Backend,
-) {
+pub async fn a_crashed_instance_hands_over_with_no_change_missed(backend: &impl Backend) {
     let orders = backend.repository::<Order>();
     let leases = backend.repository::<Lease>();
     let handled = Arc::new(std::sync::Mutex::new(Handled::default()));

@@ -78,16 +78,9 @@ impl<T: CosmosDocument> Repository<T> {
     /// Starts a read of this container's change feed (latest-version mode): see
     /// [`ChangeFeed`], and [`ChangeFeedProcessor`] to process it from many instances.
     pub fn change_feed(&self) -> ChangeFeed<'_, T> {
-        ChangeFeed {
-            target: self.target(),
-            scope: Unscoped,
-            start: Start::Beginning,
-            output: PhantomData,
-        }
+        ChangeFeed::new(self.target())
     }
-}
 
-impl<T: CosmosDocument> Repository<T> {
     /// The container's feed ranges: parts of its partition key space that together cover it
     /// once, each with its own change feed. A [`ChangeFeedProcessor`] keeps one [`Lease`] per
     /// range. Opaque text: the embedded store divides every container into four.
@@ -104,16 +97,20 @@ impl<T: CosmosDocument> Repository<T> {
 impl<T: CosmosDocument> ReadRepository<T> {
     /// Starts a read of this container's change feed: see [`Repository::change_feed`].
     pub fn change_feed(&self) -> ChangeFeed<'_, T> {
+        ChangeFeed::new(self.target())
+    }
+}
+
+impl<'r, T: CosmosDocument> ChangeFeed<'r, T> {
+    fn new(target: Target<'r>) -> Self {
         ChangeFeed {
-            target: self.target(),
+            target,
             scope: Unscoped,
             start: Start::Beginning,
             output: PhantomData,
         }
     }
-}
 
-impl<'r, T: CosmosDocument> ChangeFeed<'r, T> {
     /// Reads the changes of one partition key.
     pub fn partition(
         self,
