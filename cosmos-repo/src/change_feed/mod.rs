@@ -150,7 +150,7 @@ impl<'r, T: CosmosDocument + DeserializeOwned + Send + 'r> ChangeFeed<'r, T, Sco
 
     /// Resumes after the changes a page ended at: pass the page's `continuation`. A token of
     /// another feed (another container or scope), or one altered or made up, is refused with
-    /// [`Error::BadRequest`](crate::Error::BadRequest) before any request.
+    /// [`Error::BadRequest`] before any request.
     pub fn from_continuation(mut self, token: impl Into<String>) -> Self {
         self.start = Start::Continuation(token.into());
         self
@@ -161,8 +161,8 @@ impl<'r, T: CosmosDocument + DeserializeOwned + Send + 'r> ChangeFeed<'r, T, Sco
     ///
     /// # Errors
     ///
-    /// [`Error::BadRequest`](crate::Error::BadRequest) for a continuation of another feed;
-    /// [`Error::Serialization`](crate::Error::Serialization) when a document does not decode
+    /// [`Error::BadRequest`] for a continuation of another feed;
+    /// [`Error::Serialization`] when a document does not decode
     /// as `T`; the store's errors otherwise.
     pub async fn page(self, max_items: u32) -> Result<Page<T>> {
         let feed = Feed {
