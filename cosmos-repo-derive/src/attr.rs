@@ -23,6 +23,8 @@ pub const TTL: &str = "ttl";
 pub const COMPOSITE_INDEX: &str = "composite_index";
 pub const UNIQUE_KEY: &str = "unique_key";
 pub const EXCLUDE_FROM_INDEX: &str = "exclude_from_index";
+pub const VECTOR: &str = "vector";
+pub const FULL_TEXT: &str = "full_text";
 const SERDE: &str = "serde";
 
 const CONTAINER_KEYS: &str =
@@ -180,6 +182,27 @@ pub struct Field {
     pub ttl: Option<Path>,
     /// `#[cosmos(exclude_from_index)]`: the field is left out of the container's index.
     pub exclude_from_index: Option<Path>,
+    /// `#[cosmos(vector(dimensions = N, distance = "..."))]`: an embedding.
+    pub vector: Option<Vector>,
+    /// `#[cosmos(full_text)]` or `#[cosmos(full_text(language = "..."))]`: text to search.
+    pub full_text: Option<FullText>,
+}
+
+/// `#[cosmos(vector(...))]` as written; `check` validates it.
+pub struct Vector {
+    /// The attribute's path, for spans.
+    pub path: Path,
+    pub dimensions: Option<syn::LitInt>,
+    pub distance: Option<LitStr>,
+    pub data_type: Option<LitStr>,
+    pub index: Option<LitStr>,
+}
+
+/// `#[cosmos(full_text(...))]` as written.
+pub struct FullText {
+    /// The attribute's path, for spans.
+    pub path: Path,
+    pub language: Option<LitStr>,
 }
 
 impl Field {
@@ -194,6 +217,8 @@ impl Field {
             nested: None,
             ttl: None,
             exclude_from_index: None,
+            vector: None,
+            full_text: None,
         };
         for attr in attrs {
             if let Some(name) = field_helper_name(attr) {
@@ -242,6 +267,54 @@ impl Field {
     }
 
     fn parse_cosmos(&mut self, cx: &Ctxt, meta: ParseNestedMeta) -> syn::Result<()> {
+        if meta.path.is_ident(VECTOR) {
+            let mut vector = Vector {
+                path: meta.path.clone(),
+                dimensions: None,
+                distance: None,
+                data_type: None,
+                index: None,
+            };
+            meta.parse_nested_meta(|inner| {
+                if inner.path.is_ident("dimensions") {
+                    vector.dimensions = Some(inner.value()?.parse()?);
+                } else {
+                    let slot = if inner.path.is_ident("distance") {
+                        &mut vector.distance
+                    } else if inner.path.is_ident("data_type") {
+                        &mut vector.data_type
+                    } else if inner.path.is_ident("index") {
+                        &mut vector.index
+                    } else {
+                        return Err(inner.error(
+                            "unknown vector option, expected `dimensions`, `distance`, `data_type` or `index`, as in #[cosmos(vector(dimensions = 384, distance = \"cosine\"))]",
+                        ));
+                    };
+                    *slot = Some(inner.value()?.parse()?);
+                }
+                Ok(())
+            })?;
+            set_once(cx, &meta, &mut self.vector, vector);
+            return Ok(());
+        }
+        if meta.path.is_ident(FULL_TEXT) {
+            let mut full_text = FullText {
+                path: meta.path.clone(),
+                language: None,
+            };
+            if meta.input.peek(syn::token::Paren) {
+                meta.parse_nested_meta(|inner| {
+                    if inner.path.is_ident("language") {
+                        full_text.language = Some(inner.value()?.parse()?);
+                        Ok(())
+                    } else {
+                        Err(inner.error("unknown full_text option, expected `language`, as in #[cosmos(full_text(language = \"en-US\"))]"))
+                    }
+                })?;
+            }
+            set_once(cx, &meta, &mut self.full_text, full_text);
+            return Ok(());
+        }
         let slot = if meta.path.is_ident(NESTED) {
             &mut self.nested
         } else if meta.path.is_ident(TTL) {
@@ -254,7 +327,7 @@ impl Field {
                 .get_ident()
                 .map_or_else(String::new, ToString::to_string);
             return Err(meta.error(format!(
-                "unknown cosmos field attribute `{name}`, expected `nested`, `ttl` or `exclude_from_index` (container options such as `container` go on the struct; mark fields with #[id], #[partition_key] or #[etag])"
+                "unknown cosmos field attribute `{name}`, expected `nested`, `ttl`, `exclude_from_index`, `vector` or `full_text` (container options such as `container` go on the struct; mark fields with #[id], #[partition_key] or #[etag])"
             )));
         };
         if !meta.input.is_empty() && !meta.input.peek(Token![,]) {

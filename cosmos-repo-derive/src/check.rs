@@ -40,6 +40,8 @@ pub fn check(cx: &Ctxt, doc: &Document) {
         resolve(cx, doc, fields, "unique_key");
     }
     for field in &doc.fields {
+        check_vector(cx, field);
+        check_full_text(cx, field);
         check_key_field_is_stored(cx, field);
         if let Some(exclude) = &field.attrs.exclude_from_index
             && (field.attrs.id.is_some() || field.attrs.partition_key.is_some())
@@ -50,6 +52,132 @@ pub fn check(cx: &Ctxt, doc: &Document) {
             );
         }
     }
+}
+
+/// The distance functions Cosmos DB computes, as the attribute names them.
+pub const DISTANCES: &[&str] = &["cosine", "dotproduct", "euclidean"];
+/// The vector index types, as the attribute names them.
+pub const VECTOR_INDEXES: &[&str] = &["flat", "quantizedFlat", "diskANN"];
+/// The vector data types.
+pub const VECTOR_DATA_TYPES: &[&str] = &["float32", "float16", "uint8", "int8"];
+/// The most dimensions Cosmos DB indexes, and the most a `flat` index takes.
+const MAX_DIMENSIONS: u32 = 4096;
+const MAX_FLAT_DIMENSIONS: u32 = 505;
+
+const VECTOR_FORM: &str =
+    "#[cosmos(vector(dimensions = 384, distance = \"cosine\"))] embedding: Vec<f32>";
+
+fn check_vector(cx: &Ctxt, field: &Field) {
+    let Some(vector) = &field.attrs.vector else {
+        return;
+    };
+    if !is_vec_of_f32(field.ty) {
+        cx.error_spanned_by(
+            field.ty,
+            format!(
+                "a #[cosmos(vector(...))] field holds the embedding as `Vec<f32>`: `{VECTOR_FORM}`"
+            ),
+        );
+    }
+    match vector
+        .dimensions
+        .as_ref()
+        .map(|n| (n, n.base10_parse::<u32>()))
+    {
+        None => cx.error_spanned_by(
+            &vector.path,
+            format!("a vector needs its number of dimensions: `{VECTOR_FORM}`"),
+        ),
+        Some((lit, Ok(n))) if n == 0 || n > MAX_DIMENSIONS => cx.error_spanned_by(
+            lit,
+            format!("a vector has 1 to {MAX_DIMENSIONS} dimensions, not {n}"),
+        ),
+        Some((lit, Ok(n)))
+            if n > MAX_FLAT_DIMENSIONS
+                && vector
+                    .index
+                    .as_ref()
+                    .is_some_and(|index| index.value() == "flat") =>
+        {
+            cx.error_spanned_by(
+                lit,
+                format!("a `flat` vector index takes at most {MAX_FLAT_DIMENSIONS} dimensions, not {n}; use `index = \"quantizedFlat\"` or `\"diskANN\"`"),
+            );
+        }
+        Some((_, Ok(_))) => {}
+        Some((lit, Err(err))) => cx.error_spanned_by(lit, err.to_string()),
+    }
+    match &vector.distance {
+        None => cx.error_spanned_by(
+            &vector.path,
+            format!(
+                "a vector needs its distance function, one of {}: `{VECTOR_FORM}`",
+                quoted(DISTANCES)
+            ),
+        ),
+        Some(distance) => one_of(cx, distance, "distance", DISTANCES),
+    }
+    if let Some(index) = &vector.index {
+        one_of(cx, index, "vector index", VECTOR_INDEXES);
+    }
+    if let Some(data_type) = &vector.data_type {
+        one_of(cx, data_type, "vector data type", VECTOR_DATA_TYPES);
+    }
+}
+
+fn check_full_text(cx: &Ctxt, field: &Field) {
+    if let Some(full_text) = &field.attrs.full_text
+        && !is_text(field.ty)
+    {
+        cx.error_spanned_by(
+            &full_text.path,
+            "#[cosmos(full_text)] goes on a `String` or `Option<String>` field: the text to search",
+        );
+    }
+}
+
+/// Reports `value` unless it is one of `allowed`, with a "did you mean" when one is close.
+fn one_of(cx: &Ctxt, value: &syn::LitStr, what: &str, allowed: &[&str]) {
+    let written = value.value();
+    if allowed.contains(&written.as_str()) {
+        return;
+    }
+    let close = allowed
+        .iter()
+        .find(|name| edit_distance(&written.to_lowercase(), &name.to_lowercase()) <= 2)
+        .map(|name| format!("; did you mean \"{name}\"?"))
+        .unwrap_or_default();
+    cx.error_spanned_by(
+        value,
+        format!(
+            "unknown {what} \"{written}\", expected one of {}{close}",
+            quoted(allowed)
+        ),
+    );
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("\"{name}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether `ty` is written `Vec<f32>`.
+fn is_vec_of_f32(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|last| {
+        last.ident == "Vec"
+            && matches!(&last.arguments, PathArguments::AngleBracketed(args)
+                if args.args.len() == 1
+                    && matches!(args.args.first(), Some(GenericArgument::Type(inner))
+                        if last_segment(inner).is_some_and(|s| s.ident == "f32")))
+    })
+}
+
+/// Whether `ty` is written `String` or `Option<String>`.
+fn is_text(ty: &Type) -> bool {
+    last_segment(option_inner(ty).unwrap_or(ty)).is_some_and(|last| last.ident == "String")
 }
 
 /// The property that holds a shared container's discriminator.

@@ -149,11 +149,32 @@ fn model(doc: &Document, krate: &Path) -> Option<TokenStream> {
         .filter(|field| field.attrs.exclude_from_index.is_some())
         .map(|field| format!("/{}", field.json_name))
         .collect();
+    let vectors: Vec<TokenStream> = doc
+        .fields
+        .iter()
+        .filter_map(|field| Some((field, field.attrs.vector.as_ref()?)))
+        .map(|(field, vector)| vector_embedding(field, vector, krate))
+        .collect();
+    let full_text: Vec<TokenStream> = doc
+        .fields
+        .iter()
+        .filter_map(|field| Some((field, field.attrs.full_text.as_ref()?)))
+        .map(|(field, text)| {
+            let path = format!("/{}", field.json_name);
+            let language = text
+                .language
+                .as_ref()
+                .map_or_else(|| "en-US".to_owned(), syn::LitStr::value);
+            quote!(#krate::model::FullTextPath { path: #path, language: #language })
+        })
+        .collect();
     let declared = attrs.type_name.is_some()
         || attrs.ttl.is_some()
         || !attrs.composite_indexes.is_empty()
         || !attrs.unique_keys.is_empty()
-        || !excluded.is_empty();
+        || !excluded.is_empty()
+        || !vectors.is_empty()
+        || !full_text.is_empty();
     if !declared {
         return None;
     }
@@ -194,8 +215,41 @@ fn model(doc: &Document, krate: &Path) -> Option<TokenStream> {
             composite_indexes: &[#(#composite),*],
             excluded_paths: &[#(#excluded),*],
             unique_keys: &[#(#unique),*],
+            vector_embeddings: &[#(#vectors),*],
+            full_text_paths: &[#(#full_text),*],
         };
     })
+}
+
+/// The `VectorEmbedding` of a checked `#[cosmos(vector(...))]` field.
+fn vector_embedding(field: &Field, vector: &crate::attr::Vector, krate: &Path) -> TokenStream {
+    let path = format!("/{}", field.json_name);
+    let dimensions = vector
+        .dimensions
+        .as_ref()
+        .and_then(|n| n.base10_parse::<u32>().ok())
+        .unwrap_or_default();
+    let distance = match vector.distance.as_ref().map(syn::LitStr::value).as_deref() {
+        Some("dotproduct") => quote!(DotProduct),
+        Some("euclidean") => quote!(Euclidean),
+        _ => quote!(Cosine),
+    };
+    let text = |value: &Option<syn::LitStr>, default: &str| {
+        value
+            .as_ref()
+            .map_or_else(|| default.to_owned(), syn::LitStr::value)
+    };
+    let data_type = text(&vector.data_type, "float32");
+    let index = text(&vector.index, "quantizedFlat");
+    quote! {
+        #krate::model::VectorEmbedding {
+            path: #path,
+            dimensions: #dimensions,
+            distance: #krate::model::VectorDistance::#distance,
+            data_type: #data_type,
+            index: #index,
+        }
+    }
 }
 
 /// The typed-path struct: one `Field<Doc, FieldType>` per stored field, with the field's own

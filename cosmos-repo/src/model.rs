@@ -20,6 +20,11 @@ pub struct ContainerModel {
     pub excluded_paths: &'static [&'static str],
     /// Unique key sets, each a list of paths (`#[cosmos(unique_key(...))]`).
     pub unique_keys: &'static [&'static [&'static str]],
+    /// Embeddings to index for nearest-neighbour queries
+    /// (`#[cosmos(vector(dimensions = N, distance = "..."))]`).
+    pub vector_embeddings: &'static [VectorEmbedding],
+    /// Text properties to index for full-text search (`#[cosmos(full_text)]`).
+    pub full_text_paths: &'static [FullTextPath],
 }
 
 impl ContainerModel {
@@ -30,7 +35,57 @@ impl ContainerModel {
         composite_indexes: &[],
         excluded_paths: &[],
         unique_keys: &[],
+        vector_embeddings: &[],
+        full_text_paths: &[],
     };
+}
+
+/// An embedding property: where it is, its size, how its distance is measured, and how it is
+/// indexed. From `#[cosmos(vector(...))]` on a `Vec<f32>` field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VectorEmbedding {
+    /// The property path, e.g. `/embedding`.
+    pub path: &'static str,
+    /// How many numbers each vector holds.
+    pub dimensions: u32,
+    /// How near two vectors are.
+    pub distance: VectorDistance,
+    /// How the service stores the numbers: `float32` (the default), `float16`, `uint8`, `int8`.
+    pub data_type: &'static str,
+    /// The vector index: `flat`, `quantizedFlat` (the default) or `diskANN`.
+    pub index: &'static str,
+}
+
+/// The distance functions of Cosmos DB's `VectorDistance`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VectorDistance {
+    /// Cosine similarity, -1 to 1, larger is nearer.
+    Cosine,
+    /// The dot product, larger is nearer.
+    DotProduct,
+    /// Euclidean (L2) distance, smaller is nearer.
+    Euclidean,
+}
+
+impl VectorDistance {
+    /// The name Cosmos DB's vector embedding policy uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            VectorDistance::Cosine => "cosine",
+            VectorDistance::DotProduct => "dotproduct",
+            VectorDistance::Euclidean => "euclidean",
+        }
+    }
+}
+
+/// A text property indexed for full-text search, and its language. From
+/// `#[cosmos(full_text)]` (language `en-US`) or `#[cosmos(full_text(language = "..."))]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FullTextPath {
+    /// The property path, e.g. `/description`.
+    pub path: &'static str,
+    /// The language of the text, e.g. `en-US`.
+    pub language: &'static str,
 }
 
 /// Everything a start-up check needs to know about one document type's container: its name,
@@ -102,9 +157,11 @@ pub fn container_definition(
     } else {
         "Hash"
     };
+    // A vector is left out of the range index: its vector index serves it.
     let mut excluded: Vec<Value> = model
         .excluded_paths
         .iter()
+        .chain(model.vector_embeddings.iter().map(|vector| &vector.path))
         .map(|path| json!({ "path": format!("{path}/*") }))
         .collect();
     excluded.push(json!({ "path": "/\"_etag\"/?" }));
@@ -149,6 +206,40 @@ pub fn container_definition(
     if let Some(ttl) = model.default_ttl {
         definition["defaultTtl"] = json!(ttl);
     }
+    if !model.vector_embeddings.is_empty() {
+        let embeddings: Vec<Value> = model
+            .vector_embeddings
+            .iter()
+            .map(|vector| {
+                json!({
+                    "path": vector.path,
+                    "dataType": vector.data_type,
+                    "dimensions": vector.dimensions,
+                    "distanceFunction": vector.distance.name(),
+                })
+            })
+            .collect();
+        definition["vectorEmbeddingPolicy"] = json!({ "vectorEmbeddings": embeddings });
+        definition["indexingPolicy"]["vectorIndexes"] = model
+            .vector_embeddings
+            .iter()
+            .map(|vector| json!({ "path": vector.path, "type": vector.index }))
+            .collect();
+    }
+    if let Some(first) = model.full_text_paths.first() {
+        let paths: Vec<Value> = model
+            .full_text_paths
+            .iter()
+            .map(|text| json!({ "path": text.path, "language": text.language }))
+            .collect();
+        definition["fullTextPolicy"] =
+            json!({ "defaultLanguage": first.language, "fullTextPaths": paths });
+        definition["indexingPolicy"]["fullTextIndexes"] = model
+            .full_text_paths
+            .iter()
+            .map(|text| json!({ "path": text.path }))
+            .collect();
+    }
     definition
 }
 
@@ -163,6 +254,7 @@ pub(crate) fn mismatches(wants: &Value, has: &Value) -> Vec<String> {
         "az cosmosdb sql container update --account-name <account> --resource-group <resource-group> --database-name <database> --name {name}"
     );
     let recreate = "a container's partition key and unique keys are fixed when it is created: create a new container with the model's definition (see `container_definition`) and move the documents, or point the model at another container with #[cosmos(container = \"...\")]";
+    let recreate_vector = "create a new container with the model's definition (see `container_definition`) and move the documents";
 
     let key = |definition: &Value, field: &str| definition["partitionKey"][field].clone();
     let kind = |definition: &Value| match key(definition, "kind") {
@@ -262,6 +354,49 @@ pub(crate) fn mismatches(wants: &Value, has: &Value) -> Vec<String> {
         if !has_excluded.contains(&path) {
             found.push(format!(
                 "its index still covers `{path}`, which the model excludes; {idx}"
+            ));
+        }
+    }
+
+    // Vector and full-text search: each embedding and text path the model declares, as the
+    // container has it, and its index.
+    let entries = |definition: &Value, policy: &str, list: &str| -> Vec<Value> {
+        definition[policy][list]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let has_vectors = entries(has, "vectorEmbeddingPolicy", "vectorEmbeddings");
+    for vector in entries(wants, "vectorEmbeddingPolicy", "vectorEmbeddings") {
+        if !has_vectors.contains(&vector) {
+            found.push(format!(
+                "its vector embedding policy lacks {vector}; a container's vector embedding policy is set when it is created: {recreate_vector}"
+            ));
+        }
+    }
+    let indexes = |definition: &Value, list: &str| -> Vec<Value> {
+        definition["indexingPolicy"][list]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    for (list, what) in [
+        ("vectorIndexes", "vector"),
+        ("fullTextIndexes", "full-text"),
+    ] {
+        let present = indexes(has, list);
+        for index in indexes(wants, list) {
+            if !present.contains(&index) {
+                found.push(format!("it lacks the {what} index {index}; {idx}"));
+            }
+        }
+    }
+    let has_text = entries(has, "fullTextPolicy", "fullTextPaths");
+    for text in entries(wants, "fullTextPolicy", "fullTextPaths") {
+        if !has_text.contains(&text) {
+            found.push(format!(
+                "its full-text policy lacks {text}; set the container's fullTextPolicy to {}",
+                wants["fullTextPolicy"]
             ));
         }
     }

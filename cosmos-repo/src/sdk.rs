@@ -1428,7 +1428,10 @@ impl Fixes<'_> {
 mod tests {
     use azure_data_cosmos::models::ContainerProperties;
 
-    use crate::model::{self, ContainerModel, Discriminator, IndexedPath};
+    use crate::model::{
+        self, ContainerModel, Discriminator, FullTextPath, IndexedPath, VectorDistance,
+        VectorEmbedding,
+    };
 
     /// Every kind of declaration, on a hierarchical key.
     const MODEL: ContainerModel = ContainerModel {
@@ -1449,6 +1452,17 @@ mod tests {
         ]],
         excluded_paths: &["/payload"],
         unique_keys: &[&["/email", "/device"]],
+        vector_embeddings: &[VectorEmbedding {
+            path: "/embedding",
+            dimensions: 384,
+            distance: VectorDistance::Cosine,
+            data_type: "float32",
+            index: "quantizedFlat",
+        }],
+        full_text_paths: &[FullTextPath {
+            path: "/notes",
+            language: "en-US",
+        }],
     };
 
     /// The definition is exactly what the SDK's container model reads and writes back, so
@@ -1476,7 +1490,15 @@ mod tests {
         let wants = model::container_definition("sessions", &["/tenant", "/user"], &MODEL);
         let has = model::container_definition("sessions", &["/tenant"], &ContainerModel::NONE);
         let found = model::mismatches(&wants, &has);
-        assert_eq!(found.len(), 5, "{found:#?}");
+        assert_eq!(found.len(), 10, "{found:#?}");
+        for part in [
+            "vector embedding policy lacks",
+            "lacks the vector index",
+            "lacks the full-text index",
+            "full-text policy lacks",
+        ] {
+            assert!(found.iter().any(|f| f.contains(part)), "{part}: {found:#?}");
+        }
         assert!(found[0].starts_with("it is partitioned by [\"/tenant\"]"));
         let command = model::create_command("db", &wants);
         assert!(

@@ -233,6 +233,22 @@ pub enum AppDocument {
     Customer(AppCustomer),
 }
 
+/// An article with an embedding and searchable text, for vector and full-text search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
+#[cosmos(container = "articles")]
+pub struct Article {
+    #[id]
+    pub id: String,
+    #[partition_key]
+    pub topic: String,
+    #[cosmos(full_text)]
+    pub title: String,
+    #[cosmos(full_text(language = "en-US"))]
+    pub body: Option<String>,
+    #[cosmos(vector(dimensions = 3, distance = "cosine", index = "flat"))]
+    pub embedding: Vec<f32>,
+}
+
 /// A team member whose email is unique within the team.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, CosmosDocument)]
 #[cosmos(container = "members", unique_key(email))]

@@ -12,7 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use cosmos_repo::{Cosmos, CosmosConfig, CosmosConfigBuilder, Credential, EMULATOR_KEY};
 
 use crate::{
-    AppOrder, Blob, Cart, Counter, Event, Member, Order, Product, Reading, Session, Shipment, Token,
+    AppOrder, Article, Blob, Cart, Counter, Event, Member, Order, Product, Reading, Session,
+    Shipment, Token,
 };
 
 /// The local server's endpoint: `COSMOS_TEST_ENDPOINT` when the test script started one, else a
@@ -120,6 +121,7 @@ pub async fn with_test_containers(cosmos: Cosmos) -> Cosmos {
     cosmos.ensure_container::<Token>().await.unwrap();
     cosmos.ensure_container::<Event>().await.unwrap();
     cosmos.ensure_container::<Cart>().await.unwrap();
+    cosmos.ensure_container::<Article>().await.unwrap();
     cosmos
         .ensure_container::<cosmos_repo::change_feed::Lease>()
         .await

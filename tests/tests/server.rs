@@ -226,10 +226,11 @@ async fn server_returns_negative_zero_as_zero() {
 #[tokio::test]
 async fn containers_created_from_models_verify() {
     use cosmos_repo::model::ContainerSpec;
-    use cosmos_repo_tests::{AppCustomer, AppOrder, Member, Token};
+    use cosmos_repo_tests::{AppCustomer, AppOrder, Article, Member, Token};
     let cosmos = local_database().await;
     cosmos
         .verify_containers(&[
+            ContainerSpec::of::<Article>(),
             ContainerSpec::of::<Order>(),
             ContainerSpec::of::<Product>(),
             ContainerSpec::of::<AppOrder>(),

@@ -293,3 +293,37 @@ fn conditions_on_array_elements_render_as_exists_subqueries() {
         "SELECT * FROM c WHERE EXISTS(SELECT VALUE x1 FROM x1 IN c.lines WHERE (x1.sku = @p0 OR x1.qty > @p1) AND EXISTS(SELECT VALUE x2 FROM x2 IN x1.tags WHERE x2 = @p2))"
     );
 }
+
+#[test]
+fn vector_and_full_text_fields_shape_the_container_definition() {
+    use cosmos_repo::model::container_definition;
+    use cosmos_repo_tests::Article;
+    let definition =
+        container_definition("articles", Article::PARTITION_KEY_PATHS, &Article::MODEL);
+    assert_eq!(
+        definition["vectorEmbeddingPolicy"],
+        json!({ "vectorEmbeddings": [{
+            "path": "/embedding", "dataType": "float32", "dimensions": 3, "distanceFunction": "cosine"
+        }]})
+    );
+    assert_eq!(
+        definition["indexingPolicy"]["vectorIndexes"],
+        json!([{ "path": "/embedding", "type": "flat" }])
+    );
+    assert_eq!(
+        definition["indexingPolicy"]["excludedPaths"],
+        json!([{ "path": "/embedding/*" }, { "path": "/\"_etag\"/?" }]),
+        "the vector is left out of the range index"
+    );
+    assert_eq!(
+        definition["fullTextPolicy"],
+        json!({ "defaultLanguage": "en-US", "fullTextPaths": [
+            { "path": "/title", "language": "en-US" },
+            { "path": "/body", "language": "en-US" }
+        ]})
+    );
+    assert_eq!(
+        definition["indexingPolicy"]["fullTextIndexes"],
+        json!([{ "path": "/title" }, { "path": "/body" }])
+    );
+}
