@@ -224,16 +224,7 @@ fn model(doc: &Document, krate: &Path) -> Option<TokenStream> {
 /// The `VectorEmbedding` of a checked `#[cosmos(vector(...))]` field.
 fn vector_embedding(field: &Field, vector: &crate::attr::Vector, krate: &Path) -> TokenStream {
     let path = format!("/{}", field.json_name);
-    let dimensions = vector
-        .dimensions
-        .as_ref()
-        .and_then(|n| n.base10_parse::<u32>().ok())
-        .unwrap_or_default();
-    let distance = match vector.distance.as_ref().map(syn::LitStr::value).as_deref() {
-        Some("dotproduct") => quote!(DotProduct),
-        Some("euclidean") => quote!(Euclidean),
-        _ => quote!(Cosine),
-    };
+    let (dimensions, distance) = vector_shape(vector);
     let text = |value: &Option<syn::LitStr>, default: &str| {
         value
             .as_ref()
@@ -282,6 +273,8 @@ fn field_member(field: &Field, krate: &Path, doc_ty: &TokenStream) -> TokenStrea
     );
     let member_ty = if field.attrs.nested.is_some() {
         quote_spanned!(ty.span()=> <#ty as #krate::__private::CosmosFields>::Fields<#doc_ty>)
+    } else if field.attrs.vector.is_some() {
+        quote!(#krate::__private::VectorField<#doc_ty>)
     } else {
         quote!(#krate::__private::Field<#doc_ty, #ty>)
     };
@@ -303,9 +296,33 @@ fn field_init(
         quote_spanned! {ty.span()=>
             #member: <<#ty as #krate::__private::CosmosFields>::Fields<#doc_ty>>::at(#path)
         }
+    } else if let Some(vector) = &field.attrs.vector {
+        let (dimensions, distance) = vector_shape(vector);
+        quote! {
+            #member: #krate::__private::VectorField::at(
+                #path,
+                #dimensions,
+                #krate::model::VectorDistance::#distance,
+            )
+        }
     } else {
         quote!(#member: #krate::__private::Field::at(#path))
     }
+}
+
+/// The dimensions and distance variant of a checked `#[cosmos(vector(...))]`.
+fn vector_shape(vector: &crate::attr::Vector) -> (u32, TokenStream) {
+    let dimensions = vector
+        .dimensions
+        .as_ref()
+        .and_then(|n| n.base10_parse::<u32>().ok())
+        .unwrap_or_default();
+    let distance = match vector.distance.as_ref().map(syn::LitStr::value).as_deref() {
+        Some("dotproduct") => quote!(DotProduct),
+        Some("euclidean") => quote!(Euclidean),
+        _ => quote!(Cosine),
+    };
+    (dimensions, distance)
 }
 
 /// Expands `#[derive(CosmosFields)]` on a struct embedded in documents: a typed-path struct

@@ -4,7 +4,7 @@ pub use serde;
 
 pub use crate::document::DocumentId;
 pub use crate::key::IntoPartitionKey;
-pub use crate::query::{CosmosFields, Field, Path};
+pub use crate::query::{CosmosFields, Field, Path, VectorField};
 
 use crate::document::CosmosDocument;
 use crate::model::ContainerModel;

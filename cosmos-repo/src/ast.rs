@@ -141,6 +141,18 @@ pub(crate) enum Select {
     Value(Path),
     /// The values at several paths, as an array (`SELECT VALUE [c.x, c.y]`).
     Array(Vec<Path>),
+    /// Each document with its distance to a vector, nearest first (`SELECT c AS document,
+    /// VectorDistance(c.x, @v) AS score ... ORDER BY VectorDistance(c.x, @v)`).
+    Nearest(NearestTo),
+}
+
+/// A vector to rank documents by, and how.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct NearestTo {
+    /// The embedding's path.
+    pub path: Path,
+    pub vector: Vec<f32>,
+    pub distance: crate::model::VectorDistance,
 }
 
 /// An aggregate over the matching documents.

@@ -43,8 +43,16 @@ pub(crate) fn render_parts(feed: &Feed<'_>, spec: &Parts<'_>) -> SqlQuery {
     if let (Some(limit), None) = (spec.limit, spec.offset) {
         let _ = write!(sql.text, "TOP {limit} ");
     }
+    let mut nearest = None;
     match spec.select {
         Select::Documents => sql.text.push('*'),
+        Select::Nearest(to) => {
+            sql.text.push_str("c AS document, ");
+            let distance = vector_distance(to, &mut sql);
+            sql.text.push_str(&distance);
+            sql.text.push_str(" AS score");
+            nearest = Some(distance);
+        }
         Select::Value(selected) => {
             sql.text.push_str("VALUE ");
             path(selected, &mut sql.text);
@@ -62,6 +70,11 @@ pub(crate) fn render_parts(feed: &Feed<'_>, spec: &Parts<'_>) -> SqlQuery {
     }
     sql.text.push_str(" FROM c");
     where_clause(feed, spec.filter, &mut sql);
+    if let Some(distance) = nearest {
+        // Cosmos DB orders by VectorDistance nearest first, whatever the function.
+        sql.text.push_str(" ORDER BY ");
+        sql.text.push_str(&distance);
+    }
     for (i, (key, descending)) in spec.order_by.iter().enumerate() {
         sql.text.push_str(if i == 0 { " ORDER BY " } else { ", " });
         path(key, &mut sql.text);
@@ -182,6 +195,19 @@ fn where_clause(feed: &Feed<'_>, filter: Option<&Expr>, sql: &mut SqlQuery) {
             0,
         );
     }
+}
+
+/// `VectorDistance(c.embedding, @pN)`, the vector bound as a new parameter.
+fn vector_distance(to: &crate::ast::NearestTo, sql: &mut SqlQuery) -> String {
+    let mut text = String::from("VectorDistance(");
+    path(&to.path, &mut text);
+    let name = format!("@p{}", sql.parameters.len());
+    sql.parameters
+        .push((name.clone(), Value::from(to.vector.clone())));
+    text.push_str(", ");
+    text.push_str(&name);
+    text.push(')');
+    text
 }
 
 /// Appends a new parameter holding `value`.

@@ -247,6 +247,10 @@ pub struct Article {
     pub body: Option<String>,
     #[cosmos(vector(dimensions = 3, distance = "cosine", index = "flat"))]
     pub embedding: Vec<f32>,
+    #[cosmos(vector(dimensions = 3, distance = "dotproduct", index = "flat"))]
+    pub weights: Vec<f32>,
+    #[cosmos(vector(dimensions = 3, distance = "euclidean", index = "flat"))]
+    pub position: Vec<f32>,
 }
 
 /// A team member whose email is unique within the team.
@@ -390,6 +394,7 @@ macro_rules! conformance_suite {
             group_by_counts_and_aggregates_each_group,
             a_group_without_the_value_sums_to_zero_in_one_partition,
             raw_sql_runs_with_parameters_and_literals,
+            nearest_ranks_by_each_distance_function,
             the_change_feed_has_each_change_once_at_its_latest_version,
             a_change_feed_resumes_after_its_continuation,
             the_change_feed_of_a_shared_container_has_only_the_type,

@@ -11,8 +11,8 @@ use cosmos_repo::{SessionToken, Timestamp};
 use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::{
-    Address, AppCustomer, AppDocument, AppOrder, Backend, Blob, Cart, Counter, Event, Geo, Line,
-    Member, Order, Product, Reading, Session, Shipment, Tally,
+    Address, AppCustomer, AppDocument, AppOrder, Article, Backend, Blob, Cart, Counter, Event, Geo,
+    Line, Member, Order, Product, Reading, Session, Shipment, Tally,
 };
 
 pub async fn create_then_read_returns_the_stored_document(backend: &impl Backend) {
@@ -3036,4 +3036,153 @@ pub async fn a_batch_whose_handler_fails_is_handled_again(backend: &impl Backend
         .await
         .unwrap();
     assert_eq!(read_only.len(), 10);
+}
+
+/// Eight articles in two topics, each vector made from its number.
+pub async fn seed_articles(backend: &impl Backend) -> Repository<Article> {
+    let articles = backend.repository::<Article>();
+    for n in 0..8_u8 {
+        let x = f32::from(n);
+        let article = Article {
+            id: format!("a{n}"),
+            topic: if n % 2 == 0 { "even" } else { "odd" }.to_owned(),
+            title: format!("article {n}"),
+            body: None,
+            embedding: vec![1.0, x, 8.0 - x],
+            weights: vec![x, 1.0, 0.5],
+            position: vec![x, x * 0.5, 1.0],
+        };
+        articles.create(&article).await.unwrap();
+    }
+    articles
+}
+
+/// The ids of `articles` ranked against `query` by brute force: each distance computed here,
+/// nearest first (ties by id), with the scores.
+fn ranked(
+    articles: &[Article],
+    vector: impl Fn(&Article) -> &Vec<f32>,
+    query: &[f32],
+    distance: cosmos_repo::model::VectorDistance,
+) -> Vec<(String, f64)> {
+    use cosmos_repo::model::VectorDistance;
+    let mut scored: Vec<(String, f64)> = articles
+        .iter()
+        .map(|article| {
+            let v = vector(article);
+            let dot: f64 = v
+                .iter()
+                .zip(query)
+                .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                .sum();
+            let norm = |x: &[f32]| x.iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt();
+            let score = match distance {
+                VectorDistance::Cosine => dot / (norm(v) * norm(query)),
+                VectorDistance::DotProduct => dot,
+                VectorDistance::Euclidean => v
+                    .iter()
+                    .zip(query)
+                    .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
+                    .sum::<f64>()
+                    .sqrt(),
+            };
+            (article.id.clone(), score)
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        match distance {
+            VectorDistance::Euclidean => a.1.total_cmp(&b.1),
+            _ => b.1.total_cmp(&a.1),
+        }
+        .then_with(|| a.0.cmp(&b.0))
+    });
+    scored
+}
+
+pub async fn nearest_ranks_by_each_distance_function(backend: &impl Backend) {
+    use cosmos_repo::query::Scored;
+    let articles = seed_articles(backend).await;
+    let all: Vec<Article> = articles.query().cross_partition().all().await.unwrap();
+    let f = Article::FIELDS;
+    let got = |found: Vec<Scored<Article>>| -> Vec<(String, f64)> {
+        found
+            .into_iter()
+            .map(|s| (s.document.id, s.score))
+            .collect()
+    };
+    let close = |got: &[(String, f64)], expected: &[(String, f64)]| {
+        let ids =
+            |list: &[(String, f64)]| list.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(got), ids(expected), "order: {got:?} vs {expected:?}");
+        for ((_, a), (_, b)) in got.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-5, "scores: {got:?} vs {expected:?}");
+        }
+    };
+    // Each function, against a document's own vector: that document first, with the score of
+    // an exact match (cosine 1, Euclidean 0, dot product its squared length).
+    let query = [1.0, 3.0, 5.0];
+    let cosine = articles
+        .query()
+        .cross_partition()
+        .nearest(f.embedding, &query)
+        .limit(3);
+    let found = got(cosine.all().await.unwrap());
+    close(
+        &found,
+        &ranked(&all, |a| &a.embedding, &query, f.embedding.distance())[..3],
+    );
+    assert_eq!(found[0].0, "a3");
+    assert!((found[0].1 - 1.0).abs() < 1e-6);
+    let query = [3.0, 1.5, 1.0];
+    let euclidean = articles
+        .query()
+        .cross_partition()
+        .nearest(f.position, &query)
+        .limit(4);
+    let found = got(euclidean.all().await.unwrap());
+    close(
+        &found,
+        &ranked(&all, |a| &a.position, &query, f.position.distance())[..4],
+    );
+    assert_eq!(found[0], ("a3".to_owned(), 0.0));
+    let query = [2.0, 1.0, 0.5];
+    let dot = articles
+        .query()
+        .cross_partition()
+        .nearest(f.weights, &query)
+        .limit(8);
+    let found = got(dot.all().await.unwrap());
+    close(
+        &found,
+        &ranked(&all, |a| &a.weights, &query, f.weights.distance()),
+    );
+    // With a filter and in one partition.
+    let odd: Vec<Article> = all.iter().filter(|a| a.topic == "odd").cloned().collect();
+    let query = [1.0, 0.0, 0.0];
+    let filtered = articles
+        .query()
+        .partition("odd")
+        .filter(f.title.ne("article 7"))
+        .nearest(f.embedding, &query)
+        .limit(2);
+    let expected: Vec<(String, f64)> =
+        ranked(&odd, |a| &a.embedding, &query, f.embedding.distance())
+            .into_iter()
+            .filter(|(id, _)| id != "a7")
+            .take(2)
+            .collect();
+    close(&got(filtered.all().await.unwrap()), &expected);
+    // A vector of the wrong length never leaves.
+    let err = articles
+        .query()
+        .cross_partition()
+        .nearest(f.embedding, &[1.0, 2.0])
+        .limit(1)
+        .all()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadRequest { message } if message.contains("has 2 numbers and `embedding` holds 3")),
+        "{err:?}"
+    );
 }

@@ -67,6 +67,7 @@ cosmos_repo_tests::conformance_suite!(
         sorting_by_several_fields_needs_a_composite_index,
         any_selects_documents_by_their_array_elements,
         a_group_without_the_value_sums_to_zero_in_one_partition,
+        nearest_ranks_by_each_distance_function,
     ],
 );
 
@@ -258,4 +259,27 @@ async fn the_sdk_refuses_an_aggregate_over_a_feed_range() {
         .unwrap_err();
     let sub_status = refused.status().sub_status().map(|s| s.value());
     assert_eq!(sub_status, Some(20113), "{refused}");
+}
+
+#[tokio::test]
+async fn emulator_cannot_rank_by_vector() {
+    // Cosmos DB computes `VectorDistance`; the SDK's emulator knows no such function, and
+    // across partitions the SDK's own planner cannot plan the ORDER BY (20115), which Cosmos
+    // DB's gateway plans. Vector search runs on the embedded store and the official emulator.
+    let articles = cosmos_repo_tests::scenarios::seed_articles(&emulator().await).await;
+    let f = cosmos_repo_tests::Article::FIELDS;
+    let one = articles.query().partition("odd");
+    let across = articles.query().cross_partition();
+    for (query, says) in [(one, "unknown function: VectorDistance"), (across, "20115")] {
+        let err = query
+            .nearest(f.embedding, &[1.0, 3.0, 5.0])
+            .limit(2)
+            .all()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::BadRequest { message } if message.contains(says)),
+            "{err:?}"
+        );
+    }
 }

@@ -300,20 +300,32 @@ fn vector_and_full_text_fields_shape_the_container_definition() {
     use cosmos_repo_tests::Article;
     let definition =
         container_definition("articles", Article::PARTITION_KEY_PATHS, &Article::MODEL);
+    let embedding = |path: &str, distance: &str| json!({ "path": path, "dataType": "float32", "dimensions": 3, "distanceFunction": distance });
     assert_eq!(
         definition["vectorEmbeddingPolicy"],
-        json!({ "vectorEmbeddings": [{
-            "path": "/embedding", "dataType": "float32", "dimensions": 3, "distanceFunction": "cosine"
-        }]})
+        json!({ "vectorEmbeddings": [
+            embedding("/embedding", "cosine"),
+            embedding("/weights", "dotproduct"),
+            embedding("/position", "euclidean"),
+        ]})
     );
     assert_eq!(
         definition["indexingPolicy"]["vectorIndexes"],
-        json!([{ "path": "/embedding", "type": "flat" }])
+        json!([
+            { "path": "/embedding", "type": "flat" },
+            { "path": "/weights", "type": "flat" },
+            { "path": "/position", "type": "flat" },
+        ])
     );
     assert_eq!(
         definition["indexingPolicy"]["excludedPaths"],
-        json!([{ "path": "/embedding/*" }, { "path": "/\"_etag\"/?" }]),
-        "the vector is left out of the range index"
+        json!([
+            { "path": "/embedding/*" },
+            { "path": "/weights/*" },
+            { "path": "/position/*" },
+            { "path": "/\"_etag\"/?" },
+        ]),
+        "vectors are left out of the range index"
     );
     assert_eq!(
         definition["fullTextPolicy"],
@@ -325,5 +337,39 @@ fn vector_and_full_text_fields_shape_the_container_definition() {
     assert_eq!(
         definition["indexingPolicy"]["fullTextIndexes"],
         json!([{ "path": "/title" }, { "path": "/body" }])
+    );
+}
+
+#[test]
+fn nearest_renders_vector_distance_with_top_in_select_and_order_by() {
+    use cosmos_repo_tests::Article;
+    let f = Article::FIELDS;
+    let sql = Repository::<Article>::in_memory()
+        .query()
+        .partition("odd")
+        .filter(f.title.ne("x"))
+        .nearest(f.embedding, &[0.5, 1.0, 2.0])
+        .limit(3)
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        sql.text,
+        "SELECT TOP 3 c AS document, VectorDistance(c.embedding, @p0) AS score FROM c \
+         WHERE c.topic = @p1 AND c.title != @p2 ORDER BY VectorDistance(c.embedding, @p0)"
+    );
+    assert_eq!(
+        Value::Array(params(&sql)),
+        json!([[0.5, 1.0, 2.0], "odd", "x"])
+    );
+    let err = Repository::<Article>::in_memory()
+        .query()
+        .cross_partition()
+        .nearest(f.position, &[1.0])
+        .limit(3)
+        .to_sql()
+        .unwrap_err();
+    assert!(
+        matches!(err, cosmos_repo::Error::BadRequest { .. }),
+        "{err:?}"
     );
 }

@@ -17,13 +17,13 @@ use serde_json::{Map, Value};
 
 use self::eval::{Truth, eval};
 use self::sql::Parsed;
-use crate::ast::{Aggregate, Expr, Path, Select, SqlQuery};
+use crate::ast::{Aggregate, Expr, NearestTo, Path, Select, SqlQuery};
 use crate::concurrency::{Etag, yield_now};
 use crate::error::{Error, Result};
 use crate::hash::Fnv;
 use crate::key::PartitionKey;
 use crate::limits;
-use crate::model::{ContainerModel, Discriminator};
+use crate::model::{ContainerModel, Discriminator, VectorDistance};
 use crate::response::{Page, Response};
 use crate::seam::{
     Action, ChangeScope, ChangeStart, Container, Feed, ItemKey, ItemOperation, ItemResult,
@@ -517,6 +517,10 @@ impl Store for MemoryStore {
         };
         let cursor = continuation.map(Cursor::parse).transpose()?;
         check_order_by(&feed.container.model, spec)?;
+        if let Select::Nearest(to) = &spec.select {
+            let nearest = self.nearest(feed, spec, to);
+            return Ok(Page::new(nearest, None, 0.0, Some(self.activity_id())));
+        }
         let now = self.now();
         let collection = self.existing(feed.container.name);
         let live = Live {
@@ -641,7 +645,7 @@ impl Store for MemoryStore {
     ) -> Result<Response<Option<Value>>> {
         yield_now().await;
         let result = self.scan(feed, filter, |matching| {
-            values::fold(aggregate, matching.map(|doc| held(aggregate, doc)))
+            values::fold(aggregate, matching.map(|doc| held(aggregate, doc.json())))
         });
         Ok(self.response(result, None, 200))
     }
@@ -722,12 +726,70 @@ impl Store for MemoryStore {
         yield_now().await;
         let groups = self.scan(feed, filter, |matching| {
             let rows = matching.filter_map(|doc| {
-                let key = key.lookup(doc)?.clone();
-                Some((key, held(aggregate, doc).cloned()))
+                let key = key.lookup(doc.json())?.clone();
+                Some((key, held(aggregate, doc.json()).cloned()))
             });
             values::group(aggregate, rows)
         });
         Ok(self.response(groups, None, 200))
+    }
+}
+
+impl MemoryStore {
+    /// The documents matching the query, nearest to its vector first, with their scores
+    /// (`{"document": ..., "score": ...}`), at most its limit: every distance computed exactly.
+    /// Documents whose property is not a vector of the query's length have no score and are
+    /// left out.
+    fn nearest(&self, feed: Feed<'_>, spec: &QuerySpec, to: &NearestTo) -> Vec<Bytes> {
+        let mut scored: Vec<(f64, Bytes)> = self.scan(feed, spec.filter.as_ref(), |matching| {
+            matching
+                .filter_map(|doc| {
+                    Some((score(to, to.path.lookup(doc.json())?)?, doc.bytes.clone()))
+                })
+                .collect()
+        });
+        let nearer = |a: &f64, b: &f64| match to.distance {
+            VectorDistance::Euclidean => a.total_cmp(b),
+            VectorDistance::Cosine | VectorDistance::DotProduct => b.total_cmp(a),
+        };
+        // Stable: equal scores keep the scan's (partition key, id) order.
+        scored.sort_by(|a, b| nearer(&a.0, &b.0));
+        scored.truncate(spec.limit.map_or(usize::MAX, |limit| limit as usize));
+        scored
+            .into_iter()
+            .map(|(score, document)| {
+                let document = String::from_utf8_lossy(&document);
+                Bytes::from(format!(
+                    "{{\"document\":{document},\"score\":{}}}",
+                    Value::from(score)
+                ))
+            })
+            .collect()
+    }
+}
+
+/// `VectorDistance(value, to.vector)` with `to`'s function, or `None` when `value` is not a
+/// vector of numbers of the same length (or, for cosine, has no direction).
+fn score(to: &NearestTo, value: &Value) -> Option<f64> {
+    let items = value.as_array()?;
+    if items.len() != to.vector.len() {
+        return None;
+    }
+    let (mut dot, mut norm_a, mut norm_b, mut squares) = (0.0, 0.0, 0.0, 0.0);
+    for (item, b) in items.iter().zip(&to.vector) {
+        let (a, b) = (item.as_f64()?, f64::from(*b));
+        dot += a * b;
+        norm_a += a * a;
+        norm_b += b * b;
+        squares += (a - b) * (a - b);
+    }
+    match to.distance {
+        VectorDistance::DotProduct => Some(dot),
+        VectorDistance::Euclidean => Some(squares.sqrt()),
+        VectorDistance::Cosine => {
+            let norms = norm_a.sqrt() * norm_b.sqrt();
+            (norms > 0.0).then(|| dot / norms)
+        }
     }
 }
 
@@ -746,7 +808,7 @@ impl MemoryStore {
         &self,
         feed: Feed<'_>,
         filter: Option<&Expr>,
-        with: impl FnOnce(&mut dyn Iterator<Item = &Value>) -> R,
+        with: impl FnOnce(&mut dyn Iterator<Item = &Stored>) -> R,
     ) -> R {
         let now = self.now();
         let Some(collection) = self.existing(feed.container.name) else {
@@ -762,9 +824,9 @@ impl MemoryStore {
             .map(|(pk, partition)| (pk.clone(), read(partition)))
             .collect();
         let mut matching = in_scope(&partitions, None, live)
-            .filter(|(_, _, doc)| doc.is_of(feed.container.model.discriminator.as_ref()))
-            .map(|(_, _, doc)| doc.json())
-            .filter(|doc| filter.is_none_or(|f| eval(f, doc) == Truth::True));
+            .map(|(_, _, doc)| doc)
+            .filter(|doc| doc.is_of(feed.container.model.discriminator.as_ref()))
+            .filter(|doc| filter.is_none_or(|f| eval(f, doc.json()) == Truth::True));
         with(&mut matching)
     }
 
@@ -1008,7 +1070,7 @@ fn check_order_by(model: &ContainerModel, spec: &QuerySpec) -> Result<()> {
 /// selected value is undefined.
 fn project(select: &Select, doc: &Stored) -> Option<Bytes> {
     let value = match select {
-        Select::Documents => return Some(doc.bytes.clone()),
+        Select::Documents | Select::Nearest(_) => return Some(doc.bytes.clone()),
         Select::Value(path) => path.lookup(doc.json())?.clone(),
         Select::Array(paths) => Value::Array(
             paths

@@ -1,13 +1,14 @@
 use std::marker::PhantomData;
 
 use futures::{Stream, TryStreamExt as _};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::field::Field;
+use super::field::{Field, VectorField};
 use super::filter::{Filter, OrderBy};
 use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page, feed};
-use crate::ast::{Aggregate, Path, Select, SqlQuery};
+use crate::ast::{Aggregate, NearestTo, Path, Select, SqlQuery};
 use crate::concurrency::SessionToken;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
@@ -428,6 +429,122 @@ impl<'r, T: CosmosDocument, P: DeserializeOwned + Send + 'r> Query<'r, T, Scoped
         futures::stream::once(futures::future::ready(self.run()))
             .map_ok(move |run| run.pages(page_size))
             .try_flatten()
+    }
+}
+
+impl<'r, T: CosmosDocument, P> Query<'r, T, Scoped, P> {
+    /// Ranks the matching documents by nearness of their `field` (a `#[cosmos(vector(...))]`
+    /// field) to `vector`, nearest first, each with its score (`VectorDistance`: cosine
+    /// similarity or dot product, larger is nearer; Euclidean distance, smaller is nearer).
+    /// Give the number wanted with [`limit`](Nearest::limit) (TOP): Cosmos DB needs one. A
+    /// vector of another length than the field's is refused before any request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cosmos_repo::prelude::*;
+    ///
+    /// #[derive(Serialize, Deserialize, CosmosDocument)]
+    /// struct Doc {
+    ///     #[id] id: String,
+    ///     #[partition_key] topic: String,
+    ///     #[cosmos(vector(dimensions = 2, distance = "cosine"))]
+    ///     embedding: Vec<f32>,
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> cosmos_repo::Result<()> {
+    /// let docs = Repository::<Doc>::in_memory();
+    /// for (id, embedding) in [("east", [1.0, 0.0]), ("north", [0.0, 1.0])] {
+    ///     docs.create(&Doc { id: id.into(), topic: "t".into(), embedding: embedding.to_vec() }).await?;
+    /// }
+    /// let near = docs.query().cross_partition().nearest(Doc::FIELDS.embedding, &[0.9, 0.1]).limit(1);
+    /// let found = near.all().await?;
+    /// assert_eq!(found[0].document.id, "east");
+    /// assert!(found[0].score > 0.99);
+    /// # Ok(()) }
+    /// ```
+    pub fn nearest(self, field: VectorField<T>, vector: &[f32]) -> Nearest<'r, T> {
+        let wrong_length = (vector.len() != field.dimensions() as usize).then(|| {
+            format!(
+                "the vector has {} numbers and `{}` holds {}: embed the query with the model that made the documents' vectors",
+                vector.len(),
+                field.name(),
+                field.dimensions()
+            )
+        });
+        let mut query = self.returning::<Value>(Select::Nearest(NearestTo {
+            path: *field.path(),
+            vector: vector.to_vec(),
+            distance: field.distance(),
+        }));
+        query.order_by.clear();
+        query.offset = None;
+        Nearest {
+            query,
+            wrong_length,
+            output: PhantomData,
+        }
+    }
+}
+
+/// A nearest-neighbour query, made by [`Query::nearest`]: give it a [`limit`](Nearest::limit).
+#[must_use = "a query does nothing until it is run"]
+pub struct Nearest<'r, T: CosmosDocument> {
+    query: Query<'r, T, Scoped, Value>,
+    wrong_length: Option<String>,
+    output: PhantomData<fn() -> T>,
+}
+
+/// A document and its score against the vector of a [`Query::nearest`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Scored<T> {
+    /// The document.
+    pub document: T,
+    /// Its `VectorDistance` to the query's vector.
+    pub score: f64,
+}
+
+impl<'r, T: CosmosDocument + Send + 'r> Nearest<'r, T> {
+    /// The `k` nearest documents (`TOP k`).
+    pub fn limit(mut self, k: u64) -> NearestTop<'r, T> {
+        self.query.limit = Some(k);
+        NearestTop(self)
+    }
+}
+
+/// A nearest-neighbour query with its limit, ready to run.
+#[must_use = "a query does nothing until it is run"]
+pub struct NearestTop<'r, T: CosmosDocument>(Nearest<'r, T>);
+
+impl<'r, T: CosmosDocument + Send + 'r> NearestTop<'r, T> {
+    fn refused(&self) -> Result<()> {
+        match &self.0.wrong_length {
+            Some(message) => Err(Error::BadRequest {
+                message: message.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The query's SQL and parameters, as sent to Cosmos DB.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadRequest`] for a vector of the wrong length, or an invalid filter value.
+    pub fn to_sql(&self) -> Result<SqlQuery> {
+        self.refused()?;
+        self.0.query.to_sql()
+    }
+
+    /// The nearest documents, nearest first, with their scores.
+    pub fn all(self) -> Fetch<'r, Vec<Scored<T>>> {
+        let container = self.0.query.target.container.name;
+        let run = self.refused().and_then(|()| self.0.query.run());
+        Fetch::new("query.nearest", container, async move {
+            run?.all::<Scored<T>>().await
+        })
     }
 }
 

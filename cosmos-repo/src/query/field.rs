@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::filter::{Filter, Invalid, OrderBy};
 use crate::ast::{CmpOp, Expr, Path, StrOp};
+use crate::model::VectorDistance;
 
 /// A struct stored inside documents whose fields a query can address, as in
 /// `Order::FIELDS.address.city`. Derive it, and mark the document's field `#[cosmos(nested)]`:
@@ -414,6 +415,73 @@ impl<D, V: Serialize> Field<D, V> {
         let (low, high) = (low.into_operand(), high.into_operand());
         let bounds = to_json(&low).and_then(|low| Ok((low, to_json(&high)?)));
         Filter::new(bounds.map(|(low, high)| Expr::Between(self.path, low, high)))
+    }
+}
+
+/// The typed path of an embedding of document type `D`: a `Vec<f32>` field marked
+/// `#[cosmos(vector(dimensions = N, distance = "..."))]`, with its dimensions and distance
+/// function. Only these fields rank documents by nearness ([`Query::nearest`]).
+///
+/// [`Query::nearest`]: super::Query::nearest
+pub struct VectorField<D> {
+    path: Path,
+    dimensions: u32,
+    distance: VectorDistance,
+    types: PhantomData<fn() -> D>,
+}
+
+impl<D> VectorField<D> {
+    #[doc(hidden)]
+    pub const fn at(path: Path, dimensions: u32, distance: VectorDistance) -> Self {
+        VectorField {
+            path,
+            dimensions,
+            distance,
+            types: PhantomData,
+        }
+    }
+
+    /// The JSON property name of the field in a stored document.
+    pub fn name(&self) -> &'static str {
+        self.path.segments().last().copied().unwrap_or_default()
+    }
+
+    /// The property path from the document root.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many numbers each vector holds.
+    pub fn dimensions(&self) -> u32 {
+        self.dimensions
+    }
+
+    /// How nearness is measured.
+    pub fn distance(&self) -> VectorDistance {
+        self.distance
+    }
+
+    /// Documents that hold the field (`IS_DEFINED`).
+    pub fn is_defined(self) -> Filter<D> {
+        Filter::new(Ok(Expr::IsDefined(self.path)))
+    }
+}
+
+impl<D> Clone for VectorField<D> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<D> Copy for VectorField<D> {}
+
+impl<D> fmt::Debug for VectorField<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VectorField")
+            .field("path", &self.path)
+            .field("dimensions", &self.dimensions)
+            .field("distance", &self.distance)
+            .finish()
     }
 }
 

@@ -8,9 +8,11 @@ mod filter;
 mod raw;
 mod run;
 
-pub use builder::{Distinct, Grouped, NumberField, Projection, Query, Selection};
+pub use builder::{
+    Distinct, Grouped, Nearest, NearestTop, NumberField, Projection, Query, Scored, Selection,
+};
 pub(crate) use continuation::{Binding, check_page_size};
-pub use field::{CosmosFields, Element, Field, Items, Length, Operand, TextField};
+pub use field::{CosmosFields, Element, Field, Items, Length, Operand, TextField, VectorField};
 pub(crate) use filter::Invalid;
 pub use filter::{Filter, OrderBy};
 pub use raw::RawQuery;
