@@ -100,6 +100,28 @@ pub(crate) enum StrOp {
     Contains,
 }
 
+/// Which of a full-text filter's terms a text must hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TextMatch {
+    /// The one term (`FullTextContains`).
+    Contains,
+    /// Every term (`FullTextContainsAll`).
+    All,
+    /// At least one term (`FullTextContainsAny`).
+    Any,
+}
+
+impl TextMatch {
+    /// The SQL function.
+    pub(crate) fn function(self) -> &'static str {
+        match self {
+            TextMatch::Contains => "FullTextContains",
+            TextMatch::All => "FullTextContainsAll",
+            TextMatch::Any => "FullTextContainsAny",
+        }
+    }
+}
+
 /// A predicate over one document.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Expr {
@@ -115,6 +137,9 @@ pub(crate) enum Expr {
     Any(Path, Box<Expr>),
     /// A comparison of the length of the array at the path (`ARRAY_LENGTH(c.lines) > 3`).
     Length(Path, CmpOp, Value),
+    /// Full-text search of the text at the path (`FullTextContains(c.title, @p0)`, `...All`,
+    /// `...Any`).
+    FullText(Path, TextMatch, Vec<String>),
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),

@@ -398,6 +398,16 @@ fn expr(e: &Expr, sql: &mut SqlQuery, depth: usize) {
             bind(sql, Value::String(needle.clone()));
             sql.text.push(')');
         }
+        Expr::FullText(at, how, terms) => {
+            sql.text.push_str(how.function());
+            sql.text.push('(');
+            path_in(depth, at, &mut sql.text);
+            for term in terms {
+                sql.text.push_str(", ");
+                bind(sql, Value::String(term.clone()));
+            }
+            sql.text.push(')');
+        }
         Expr::ArrayContains(at, value) => {
             sql.text.push_str("ARRAY_CONTAINS(");
             path_in(depth, at, &mut sql.text);

@@ -395,6 +395,7 @@ macro_rules! conformance_suite {
             a_group_without_the_value_sums_to_zero_in_one_partition,
             raw_sql_runs_with_parameters_and_literals,
             nearest_ranks_by_each_distance_function,
+            full_text_filters_match_words,
             the_change_feed_has_each_change_once_at_its_latest_version,
             a_change_feed_resumes_after_its_continuation,
             the_change_feed_of_a_shared_container_has_only_the_type,

@@ -3186,3 +3186,59 @@ pub async fn nearest_ranks_by_each_distance_function(backend: &impl Backend) {
         "{err:?}"
     );
 }
+
+/// Four articles with titles to search, for full-text filters.
+pub async fn seed_titles(backend: &impl Backend) -> Repository<Article> {
+    let articles = backend.repository::<Article>();
+    let titles = [
+        "Red running shoes",
+        "Blue shoes, for running",
+        "Red wine glasses",
+        "A guide to wine",
+    ];
+    for (n, title) in titles.iter().enumerate() {
+        let article = Article {
+            id: format!("t{n}"),
+            topic: "shop".to_owned(),
+            title: (*title).to_owned(),
+            body: None,
+            embedding: vec![1.0, 0.0, 0.0],
+            weights: vec![1.0, 0.0, 0.0],
+            position: vec![1.0, 0.0, 0.0],
+        };
+        articles.create(&article).await.unwrap();
+    }
+    articles
+}
+
+pub async fn full_text_filters_match_words(backend: &impl Backend) {
+    let articles = seed_titles(backend).await;
+    let f = Article::FIELDS;
+    let cases: Vec<(Filter<Article>, &[&str])> = vec![
+        (f.title.full_text_contains("red"), &["t0", "t2"]),
+        (f.title.full_text_contains("RED"), &["t0", "t2"]),
+        (f.title.full_text_contains_all(["red", "running"]), &["t0"]),
+        (
+            f.title.full_text_contains_any(["blue", "wine"]),
+            &["t1", "t2", "t3"],
+        ),
+        (
+            f.title
+                .full_text_contains("wine")
+                .and(f.title.full_text_contains("red").not()),
+            &["t3"],
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(ids(&articles, filter).await, expected);
+    }
+    let none: Vec<&str> = Vec::new();
+    let err = articles
+        .query()
+        .cross_partition()
+        .filter(f.title.full_text_contains_any(none))
+        .all()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+}

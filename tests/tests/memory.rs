@@ -354,3 +354,20 @@ async fn documents_expire_by_their_own_or_the_container_time_to_live() {
     assert!(err.is_not_found(), "{err:?}");
     tokens.create(&token("short", Some(10))).await.unwrap();
 }
+
+#[tokio::test]
+async fn full_text_search_needs_the_field_in_the_full_text_policy() {
+    use cosmos_repo_tests::Article;
+    let articles = cosmos_repo_tests::scenarios::seed_titles(&MemoryStore::new()).await;
+    let err = articles
+        .query()
+        .cross_partition()
+        .filter(Article::FIELDS.topic.full_text_contains("shop"))
+        .all()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadRequest { message } if message.contains("#[cosmos(full_text)]") && message.contains("/topic")),
+        "{err:?}"
+    );
+}

@@ -68,6 +68,7 @@ cosmos_repo_tests::conformance_suite!(
         any_selects_documents_by_their_array_elements,
         a_group_without_the_value_sums_to_zero_in_one_partition,
         nearest_ranks_by_each_distance_function,
+        full_text_filters_match_words,
     ],
 );
 
@@ -282,4 +283,26 @@ async fn emulator_cannot_rank_by_vector() {
             "{err:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn emulator_cannot_search_full_text() {
+    // Cosmos DB computes FullTextContains over the container's full-text index; the SDK's
+    // emulator knows no such function. Full-text filters run on the embedded store.
+    let articles = cosmos_repo_tests::scenarios::seed_titles(&emulator().await).await;
+    let err = articles
+        .query()
+        .partition("shop")
+        .filter(
+            cosmos_repo_tests::Article::FIELDS
+                .title
+                .full_text_contains("red"),
+        )
+        .all()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadRequest { message } if message.contains("unknown function: FullTextContains")),
+        "{err:?}"
+    );
 }

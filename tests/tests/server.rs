@@ -7,6 +7,7 @@ cosmos_repo_tests::conformance_suite!(
     except[
         session_tokens_carry_a_write_to_later_reads,
         nearest_ranks_by_each_distance_function,
+        full_text_filters_match_words,
     ],
 );
 
@@ -364,6 +365,25 @@ async fn server_cannot_rank_by_vector() {
             &[1.0, 3.0, 5.0],
         )
         .limit(2)
+        .all()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+}
+
+/// Cosmos DB computes `FullTextContains`; the server's SQL knows no such function. Full-text
+/// filters run on the embedded store (and the official emulator).
+#[tokio::test]
+async fn server_cannot_search_full_text() {
+    let articles = cosmos_repo_tests::scenarios::seed_titles(&local_database().await).await;
+    let err = articles
+        .query()
+        .partition("shop")
+        .filter(
+            cosmos_repo_tests::Article::FIELDS
+                .title
+                .full_text_contains("red"),
+        )
         .all()
         .await
         .unwrap_err();

@@ -373,3 +373,29 @@ fn nearest_renders_vector_distance_with_top_in_select_and_order_by() {
         "{err:?}"
     );
 }
+
+#[test]
+fn full_text_filters_render_as_full_text_functions() {
+    use cosmos_repo_tests::Article;
+    let f = Article::FIELDS;
+    let sql = Repository::<Article>::in_memory()
+        .query()
+        .cross_partition()
+        .filter(
+            f.title
+                .full_text_contains("red shoes")
+                .and(f.title.full_text_contains_all(["a", "b"]))
+                .or(f.body.full_text_contains_any(["c"])),
+        )
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        sql.text,
+        "SELECT * FROM c WHERE FullTextContains(c.title, @p0) AND \
+         FullTextContainsAll(c.title, @p1, @p2) OR FullTextContainsAny(c.body, @p3)"
+    );
+    assert_eq!(
+        Value::Array(params(&sql)),
+        json!(["red shoes", "a", "b", "c"])
+    );
+}

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use crate::ast::{CmpOp, Expr, StrOp};
+use crate::ast::{CmpOp, Expr, StrOp, TextMatch};
 
 /// Cosmos DB's three-valued logic: a comparison of different types is `Undefined`, and a
 /// document is selected only when its predicate is `True`.
@@ -45,6 +45,17 @@ pub(super) fn eval(expr: &Expr, doc: &Value) -> Truth {
             }),
             _ => Truth::Undefined,
         },
+        Expr::FullText(path, how, terms) => match path.lookup(doc) {
+            Some(Value::String(text)) => {
+                let held: std::collections::HashSet<String> = words(text).collect();
+                let holds = |term: &String| words(term).all(|word| held.contains(&word));
+                Truth::from(match how {
+                    TextMatch::Contains | TextMatch::All => terms.iter().all(holds),
+                    TextMatch::Any => terms.iter().any(holds),
+                })
+            }
+            _ => Truth::Undefined,
+        },
         Expr::ArrayContains(path, value) => match path.lookup(doc) {
             Some(Value::Array(items)) => Truth::from(items.iter().any(|item| json_eq(item, value))),
             _ => Truth::Undefined,
@@ -72,6 +83,15 @@ pub(super) fn eval(expr: &Expr, doc: &Value) -> Truth {
             Truth::Undefined => Truth::Undefined,
         },
     }
+}
+
+/// The words of a text as full-text search compares them: runs of letters and digits,
+/// lower-cased. (Cosmos DB also stems them by language; the embedded store matches whole
+/// words.)
+pub(super) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
 }
 
 fn and(a: Truth, b: Truth) -> Truth {

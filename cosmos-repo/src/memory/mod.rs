@@ -562,6 +562,7 @@ impl Store for MemoryStore {
         };
         let cursor = continuation.map(Cursor::parse).transpose()?;
         check_order_by(&feed.container.model, spec)?;
+        check_full_text(&feed.container.model, spec.filter.as_ref())?;
         if let Select::Nearest(to) = &spec.select {
             let nearest = self.nearest(feed, spec, to);
             return Ok(Page::new(nearest, None, 0.0, Some(self.activity_id())));
@@ -689,6 +690,7 @@ impl Store for MemoryStore {
         aggregate: &Aggregate,
     ) -> Result<Response<Option<Value>>> {
         yield_now().await;
+        check_full_text(&feed.container.model, filter)?;
         let result = self.scan(feed, filter, |matching| {
             values::fold(aggregate, matching.map(|doc| held(aggregate, doc.json())))
         });
@@ -769,6 +771,7 @@ impl Store for MemoryStore {
         aggregate: &Aggregate,
     ) -> Result<Response<Vec<(Value, Option<Value>)>>> {
         yield_now().await;
+        check_full_text(&feed.container.model, filter)?;
         let groups = self.scan(feed, filter, |matching| {
             let rows = matching.filter_map(|doc| {
                 let key = key.lookup(doc.json())?.clone();
@@ -1088,6 +1091,39 @@ fn unique(
 
 /// Cosmos DB serves ORDER BY on several properties only from a composite index over them, in
 /// that order and with those directions (or all reversed), and refuses the query otherwise.
+/// Cosmos DB's rule that a full-text function reads only paths in the container's full-text
+/// policy (`#[cosmos(full_text)]`).
+fn check_full_text(model: &ContainerModel, filter: Option<&Expr>) -> Result<()> {
+    let Some(filter) = filter else {
+        return Ok(());
+    };
+    match filter {
+        Expr::FullText(path, how, _) => {
+            let pointer = path.pointer();
+            if model
+                .full_text_paths
+                .iter()
+                .any(|text| text.path == pointer)
+            {
+                Ok(())
+            } else {
+                Err(Error::BadRequest {
+                    message: format!(
+                        "{} reads `{pointer}`, which the container's full-text policy does not hold: mark the field #[cosmos(full_text)] (Cosmos DB refuses it too)",
+                        how.function()
+                    ),
+                })
+            }
+        }
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            check_full_text(model, Some(a))?;
+            check_full_text(model, Some(b))
+        }
+        Expr::Not(a) => check_full_text(model, Some(a)),
+        _ => Ok(()),
+    }
+}
+
 fn check_order_by(model: &ContainerModel, spec: &QuerySpec) -> Result<()> {
     if spec.order_by.len() < 2 {
         return Ok(());

@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use serde_json::Value;
 
-use crate::ast::{Aggregate, CmpOp, Expr, MAX_DEPTH, Path, Select, SqlQuery, StrOp};
+use crate::ast::{Aggregate, CmpOp, Expr, MAX_DEPTH, Path, Select, SqlQuery, StrOp, TextMatch};
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::seam::QuerySpec;
@@ -512,6 +512,29 @@ impl Parser<'_> {
                 self.no_flag(function)?;
                 Expr::ArrayContains(path, item)
             }
+            "FULLTEXTCONTAINS" | "FULLTEXTCONTAINSALL" | "FULLTEXTCONTAINSANY" => {
+                let how = match function {
+                    "FULLTEXTCONTAINS" => TextMatch::Contains,
+                    "FULLTEXTCONTAINSALL" => TextMatch::All,
+                    _ => TextMatch::Any,
+                };
+                let mut terms = Vec::new();
+                while self.punct(",") {
+                    match self.value()? {
+                        Value::String(term) => terms.push(term),
+                        other => {
+                            return Err(Error::BadRequest {
+                                message: format!(
+                                    "{} takes strings to look for, not {other}, in `{}`",
+                                    how.function(),
+                                    self.sql.text
+                                ),
+                            });
+                        }
+                    }
+                }
+                Expr::FullText(path, how, terms)
+            }
             "IS_DEFINED" => Expr::IsDefined(path),
             "IS_NULL" => Expr::IsNull(path),
             "ARRAY_LENGTH" => {
@@ -812,6 +835,13 @@ mod tests {
             Expr::IsDefined(at("discount")),
             Expr::IsNull(at("address").child("zip code")),
             Expr::Length(at("tags"), CmpOp::Gt, json!(1)),
+            Expr::FullText(at("title"), TextMatch::Contains, vec!["red shoes".into()]),
+            Expr::FullText(
+                at("title"),
+                TextMatch::All,
+                vec!["red".into(), "shoe".into()],
+            ),
+            Expr::FullText(at("title"), TextMatch::Any, vec!["a".into(), "b".into()]),
             Expr::Any(
                 lines,
                 Box::new(Expr::And(

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::filter::{Filter, Invalid, OrderBy};
-use crate::ast::{CmpOp, Expr, Path, StrOp};
+use crate::ast::{CmpOp, Expr, Path, StrOp, TextMatch};
 use crate::model::VectorDistance;
 
 /// A struct stored inside documents whose fields a query can address, as in
@@ -508,6 +508,47 @@ impl<D, V: TextField> Field<D, V> {
     /// Documents where the field is a string containing `needle` (`CONTAINS`).
     pub fn contains(self, needle: &str) -> Filter<D> {
         self.text(StrOp::Contains, needle)
+    }
+
+    fn full_text(self, how: TextMatch, terms: Vec<String>) -> Filter<D> {
+        let expr = if terms.is_empty() {
+            Err(Invalid::Refused(format!(
+                "{} needs at least one term to look for in `{}`",
+                how.function(),
+                self.name()
+            )))
+        } else {
+            Ok(Expr::FullText(self.path, how, terms))
+        };
+        Filter::new(expr)
+    }
+
+    /// Documents whose text holds `term`'s words (`FullTextContains`): full-text search, by
+    /// words and their forms in the field's language rather than by characters. The field
+    /// must be indexed for it with `#[cosmos(full_text)]`; Cosmos DB refuses it otherwise, and
+    /// so does the embedded store (which matches whole words, without stemming).
+    pub fn full_text_contains(self, term: &str) -> Filter<D> {
+        self.full_text(TextMatch::Contains, vec![term.to_owned()])
+    }
+
+    /// Documents whose text holds every one of `terms` (`FullTextContainsAll`); see
+    /// [`full_text_contains`](Field::full_text_contains).
+    pub fn full_text_contains_all<S: AsRef<str>>(
+        self,
+        terms: impl IntoIterator<Item = S>,
+    ) -> Filter<D> {
+        let terms = terms.into_iter().map(|t| t.as_ref().to_owned()).collect();
+        self.full_text(TextMatch::All, terms)
+    }
+
+    /// Documents whose text holds at least one of `terms` (`FullTextContainsAny`); see
+    /// [`full_text_contains`](Field::full_text_contains).
+    pub fn full_text_contains_any<S: AsRef<str>>(
+        self,
+        terms: impl IntoIterator<Item = S>,
+    ) -> Filter<D> {
+        let terms = terms.into_iter().map(|t| t.as_ref().to_owned()).collect();
+        self.full_text(TextMatch::Any, terms)
     }
 }
 
