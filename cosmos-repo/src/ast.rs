@@ -169,6 +169,22 @@ pub(crate) enum Select {
     /// Each document with its distance to a vector, nearest first (`SELECT c AS document,
     /// VectorDistance(c.x, @v) AS score ... ORDER BY VectorDistance(c.x, @v)`).
     Nearest(NearestTo),
+    /// The documents, best ranked first (`SELECT * ... ORDER BY RANK ...`).
+    Ranked(Rank),
+}
+
+/// How `ORDER BY RANK` ranks documents.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Rank {
+    /// By BM25 relevance of the text at the path to the terms (`FullTextScore`).
+    Text(Path, Vec<String>),
+    /// By reciprocal rank fusion of a vector ranking and a text ranking, with optional
+    /// weights (`RRF(VectorDistance(...), FullTextScore(...), [w1, w2])`).
+    Hybrid {
+        vector: NearestTo,
+        text: (Path, Vec<String>),
+        weights: Option<[f64; 2]>,
+    },
 }
 
 /// A vector to rank documents by, and how.

@@ -926,6 +926,13 @@ impl Store for CosmosStore {
         page_size: u32,
         continuation: Option<&str>,
     ) -> Result<Page<Bytes>> {
+        if let QueryText::Typed(spec, _) = text
+            && matches!(spec.select, Select::Ranked(_))
+        {
+            return Err(Error::Unsupported {
+                message: "azure_data_cosmos 1.0 cannot run full-text or hybrid ranking (ORDER BY RANK FullTextScore / RRF): its query planner refuses them, so nothing was sent; rank with `nearest`, filter with `full_text_contains`, or run the ranking on the embedded store".to_owned(),
+            });
+        }
         let without_distinct;
         let sql = match text {
             // SDK 1.0 merges an unordered DISTINCT across partitions only under a TOP of at

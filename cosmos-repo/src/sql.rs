@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::ast::{CmpOp, Expr, Path, Select, SqlQuery, StrOp};
+use crate::ast::{CmpOp, Expr, Path, Rank, Select, SqlQuery, StrOp};
 use crate::seam::{Feed, QuerySpec, Scope};
 
 /// The query's SQL: `SELECT [TOP n] ... FROM c [WHERE ...] [ORDER BY ...] [OFFSET .. LIMIT ..]`.
@@ -45,7 +45,7 @@ pub(crate) fn render_parts(feed: &Feed<'_>, spec: &Parts<'_>) -> SqlQuery {
     }
     let mut nearest = None;
     match spec.select {
-        Select::Documents => sql.text.push('*'),
+        Select::Documents | Select::Ranked(_) => sql.text.push('*'),
         Select::Nearest(to) => {
             sql.text.push_str("c AS document, ");
             let distance = vector_distance(to, &mut sql);
@@ -74,6 +74,28 @@ pub(crate) fn render_parts(feed: &Feed<'_>, spec: &Parts<'_>) -> SqlQuery {
         // Cosmos DB orders by VectorDistance nearest first, whatever the function.
         sql.text.push_str(" ORDER BY ");
         sql.text.push_str(&distance);
+    }
+    if let Select::Ranked(rank) = spec.select {
+        sql.text.push_str(" ORDER BY RANK ");
+        match rank {
+            Rank::Text(at, terms) => full_text_score(at, terms, &mut sql),
+            Rank::Hybrid {
+                vector,
+                text,
+                weights,
+            } => {
+                sql.text.push_str("RRF(");
+                let distance = vector_distance(vector, &mut sql);
+                sql.text.push_str(&distance);
+                sql.text.push_str(", ");
+                full_text_score(&text.0, &text.1, &mut sql);
+                if let Some([a, b]) = weights {
+                    sql.text.push_str(", ");
+                    bind(&mut sql, serde_json::json!([a, b]));
+                }
+                sql.text.push(')');
+            }
+        }
     }
     for (i, (key, descending)) in spec.order_by.iter().enumerate() {
         sql.text.push_str(if i == 0 { " ORDER BY " } else { ", " });
@@ -195,6 +217,17 @@ fn where_clause(feed: &Feed<'_>, filter: Option<&Expr>, sql: &mut SqlQuery) {
             0,
         );
     }
+}
+
+/// `FullTextScore(c.title, @pN, ...)`, each term bound as a parameter.
+fn full_text_score(at: &Path, terms: &[String], sql: &mut SqlQuery) {
+    sql.text.push_str("FullTextScore(");
+    path(at, &mut sql.text);
+    for term in terms {
+        sql.text.push_str(", ");
+        bind(sql, Value::String(term.clone()));
+    }
+    sql.text.push(')');
 }
 
 /// `VectorDistance(c.embedding, @pN)`, the vector bound as a new parameter.

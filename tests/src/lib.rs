@@ -396,6 +396,7 @@ macro_rules! conformance_suite {
             raw_sql_runs_with_parameters_and_literals,
             nearest_ranks_by_each_distance_function,
             full_text_filters_match_words,
+            text_and_hybrid_ranking_order_by_relevance,
             the_change_feed_has_each_change_once_at_its_latest_version,
             a_change_feed_resumes_after_its_continuation,
             the_change_feed_of_a_shared_container_has_only_the_type,

@@ -3196,13 +3196,19 @@ pub async fn seed_titles(backend: &impl Backend) -> Repository<Article> {
         "Red wine glasses",
         "A guide to wine",
     ];
-    for (n, title) in titles.iter().enumerate() {
+    let embeddings = [
+        [1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.0, 0.0, 1.0],
+        [1.0, 0.0, 0.0],
+    ];
+    for (n, (title, embedding)) in titles.iter().zip(embeddings).enumerate() {
         let article = Article {
             id: format!("t{n}"),
             topic: "shop".to_owned(),
             title: (*title).to_owned(),
             body: None,
-            embedding: vec![1.0, 0.0, 0.0],
+            embedding: embedding.to_vec(),
             weights: vec![1.0, 0.0, 0.0],
             position: vec![1.0, 0.0, 0.0],
         };
@@ -3237,6 +3243,58 @@ pub async fn full_text_filters_match_words(backend: &impl Backend) {
         .query()
         .cross_partition()
         .filter(f.title.full_text_contains_any(none))
+        .all()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+}
+
+pub async fn text_and_hybrid_ranking_order_by_relevance(backend: &impl Backend) {
+    let articles = seed_titles(backend).await;
+    let f = Article::FIELDS;
+    let ids = |found: Vec<Article>| found.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    let ranked = |terms: &'static [&'static str]| {
+        articles
+            .query()
+            .cross_partition()
+            .rank_by_text(f.title, terms)
+            .limit(4)
+            .all()
+    };
+    // BM25: both wine titles hold the word once; the shorter ranks first; the rest score 0.
+    assert_eq!(
+        ids(ranked(&["wine"]).await.unwrap()),
+        ["t2", "t3", "t0", "t1"]
+    );
+    // Both words beat one; of one, the shorter title first.
+    assert_eq!(
+        ids(ranked(&["red", "running"]).await.unwrap()),
+        ["t0", "t2", "t1", "t3"]
+    );
+    // RRF of nearness to [1, 0, 0] (t0 and t3 first) and relevance to "wine" (t2, t3 first).
+    let hybrid = || {
+        articles.query().cross_partition().rank_hybrid(
+            f.embedding,
+            &[1.0, 0.0, 0.0],
+            f.title,
+            ["wine"],
+        )
+    };
+    assert_eq!(
+        ids(hybrid().limit(4).all().await.unwrap()),
+        ["t0", "t3", "t2", "t1"]
+    );
+    assert_eq!(
+        ids(hybrid().weights(0.0, 1.0).limit(2).all().await.unwrap()),
+        ["t2", "t3"],
+        "the text ranking alone"
+    );
+    let err = articles
+        .query()
+        .cross_partition()
+        .rank_by_text(f.title, ["wine"])
+        .weights(1.0, 1.0)
+        .limit(1)
         .all()
         .await
         .unwrap_err();

@@ -69,6 +69,7 @@ cosmos_repo_tests::conformance_suite!(
         a_group_without_the_value_sums_to_zero_in_one_partition,
         nearest_ranks_by_each_distance_function,
         full_text_filters_match_words,
+        text_and_hybrid_ranking_order_by_relevance,
     ],
 );
 

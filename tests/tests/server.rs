@@ -8,6 +8,7 @@ cosmos_repo_tests::conformance_suite!(
         session_tokens_carry_a_write_to_later_reads,
         nearest_ranks_by_each_distance_function,
         full_text_filters_match_words,
+        text_and_hybrid_ranking_order_by_relevance,
     ],
 );
 
@@ -388,4 +389,29 @@ async fn server_cannot_search_full_text() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+}
+
+/// SDK 1.0's query planner refuses full-text and hybrid ranking (`ORDER BY RANK`): the SDK
+/// store says so before sending anything, on any server.
+#[tokio::test]
+async fn the_sdk_store_refuses_text_and_hybrid_ranking_before_sending() {
+    let articles = cosmos_repo_tests::scenarios::seed_titles(&local_database().await).await;
+    let f = cosmos_repo_tests::Article::FIELDS;
+    let text = articles
+        .query()
+        .partition("shop")
+        .rank_by_text(f.title, ["wine"]);
+    let hybrid = articles.query().cross_partition().rank_hybrid(
+        f.embedding,
+        &[1.0, 0.0, 0.0],
+        f.title,
+        ["wine"],
+    );
+    for ranked in [text, hybrid] {
+        let err = ranked.limit(2).all().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Unsupported { message } if message.contains("azure_data_cosmos 1.0") && message.contains("nothing was sent")),
+            "{err:?}"
+        );
+    }
 }

@@ -399,3 +399,39 @@ fn full_text_filters_render_as_full_text_functions() {
         json!(["red shoes", "a", "b", "c"])
     );
 }
+
+#[test]
+fn ranking_renders_order_by_rank_with_full_text_score_and_rrf() {
+    use cosmos_repo_tests::Article;
+    let f = Article::FIELDS;
+    let articles = Repository::<Article>::in_memory();
+    let text = articles
+        .query()
+        .cross_partition()
+        .rank_by_text(f.title, ["red", "shoes"])
+        .limit(5)
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        text.text,
+        "SELECT TOP 5 * FROM c ORDER BY RANK FullTextScore(c.title, @p0, @p1)"
+    );
+    assert_eq!(Value::Array(params(&text)), json!(["red", "shoes"]));
+    let hybrid = articles
+        .query()
+        .partition("shop")
+        .rank_hybrid(f.embedding, &[1.0, 0.0, 0.5], f.title, ["wine"])
+        .weights(2.0, 1.0)
+        .limit(3)
+        .to_sql()
+        .unwrap();
+    assert_eq!(
+        hybrid.text,
+        "SELECT TOP 3 * FROM c WHERE c.topic = @p0 ORDER BY RANK \
+         RRF(VectorDistance(c.embedding, @p1), FullTextScore(c.title, @p2), @p3)"
+    );
+    assert_eq!(
+        Value::Array(params(&hybrid)),
+        json!(["shop", [1.0, 0.0, 0.5], "wine", [2.0, 1.0]])
+    );
+}

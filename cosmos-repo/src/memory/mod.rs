@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use self::eval::{Truth, eval};
 use self::sql::Parsed;
-use crate::ast::{Aggregate, Expr, NearestTo, Path, Select, SqlQuery};
+use crate::ast::{Aggregate, Expr, NearestTo, Path, Rank, Select, SqlQuery};
 use crate::concurrency::{Etag, yield_now};
 use crate::error::{Error, Result};
 use crate::hash::Fnv;
@@ -567,6 +567,10 @@ impl Store for MemoryStore {
             let nearest = self.nearest(feed, spec, to);
             return Ok(Page::new(nearest, None, 0.0, Some(self.activity_id())));
         }
+        if let Select::Ranked(rank) = &spec.select {
+            let ranked = self.ranked(feed, spec, rank);
+            return Ok(Page::new(ranked, None, 0.0, Some(self.activity_id())));
+        }
         let now = self.now();
         let collection = self.existing(feed.container.name);
         let live = Live {
@@ -827,6 +831,113 @@ impl MemoryStore {
                 .collect()
         })
     }
+}
+
+impl MemoryStore {
+    /// The documents matching the query, best ranked first, at most its limit: by BM25
+    /// relevance of a text to the terms (`FullTextScore`), or by reciprocal rank fusion of a
+    /// vector ranking and a text ranking (`RRF`, k = 60, each ranking weighted). Ties keep the
+    /// (partition key, id) order.
+    fn ranked(&self, feed: Feed<'_>, spec: &QuerySpec, rank: &Rank) -> Vec<Bytes> {
+        let limit = spec.limit.map_or(usize::MAX, |limit| limit as usize);
+        self.scan(feed, spec.filter.as_ref(), |matching| {
+            let docs: Vec<&Stored> = matching.collect();
+            let scores = match rank {
+                Rank::Text(path, terms) => bm25(&docs, path, terms),
+                Rank::Hybrid {
+                    vector,
+                    text,
+                    weights,
+                } => {
+                    let query = Embedding {
+                        norm: dot(&vector.vector, &vector.vector).sqrt(),
+                        numbers: vector.vector.clone().into_boxed_slice(),
+                    };
+                    let nearness: Vec<Option<f64>> =
+                        docs.iter().map(|doc| score(vector, &query, doc)).collect();
+                    let by_vector = match vector.distance {
+                        VectorDistance::Euclidean => ranks(&nearness, false),
+                        _ => ranks(&nearness, true),
+                    };
+                    let relevance: Vec<Option<f64>> = bm25(&docs, &text.0, &text.1)
+                        .into_iter()
+                        .map(Some)
+                        .collect();
+                    let by_text = ranks(&relevance, true);
+                    let [w_vector, w_text] = weights.unwrap_or([1.0, 1.0]);
+                    let fuse = |rank: Option<usize>, weight: f64| {
+                        rank.map_or(0.0, |rank| weight / (60.0 + rank as f64))
+                    };
+                    by_vector
+                        .iter()
+                        .zip(&by_text)
+                        .map(|(v, t)| fuse(*v, w_vector) + fuse(*t, w_text))
+                        .collect()
+                }
+            };
+            let mut order: Vec<usize> = (0..docs.len()).collect();
+            order.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+            order
+                .into_iter()
+                .take(limit)
+                .map(|i| docs[i].bytes.clone())
+                .collect()
+        })
+    }
+}
+
+/// Each document's BM25 relevance (k1 = 1.2, b = 0.75) of its text at `path` to the words of
+/// `terms`, over `docs` as the corpus; 0 without the text.
+fn bm25(docs: &[&Stored], path: &Path, terms: &[String]) -> Vec<f64> {
+    const K1: f64 = 1.2;
+    const B: f64 = 0.75;
+    let texts: Vec<Vec<String>> = docs
+        .iter()
+        .map(|doc| {
+            path.lookup(doc.json())
+                .and_then(Value::as_str)
+                .map(|text| eval::words(text).collect())
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut query: Vec<String> = terms.iter().flat_map(|term| eval::words(term)).collect();
+    query.sort();
+    query.dedup();
+    let n = texts.len() as f64;
+    let average = (texts.iter().map(Vec::len).sum::<usize>() as f64 / n.max(1.0)).max(1.0);
+    let mut scores = vec![0.0; texts.len()];
+    for word in &query {
+        let df = texts.iter().filter(|text| text.contains(word)).count() as f64;
+        let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+        for (text, score) in texts.iter().zip(&mut scores) {
+            let tf = text.iter().filter(|w| *w == word).count() as f64;
+            let length = text.len() as f64;
+            *score += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average));
+        }
+    }
+    scores
+}
+
+/// Each score's rank from 1 (best first: the largest when `larger_first`), `None` for none.
+fn ranks(scores: &[Option<f64>], larger_first: bool) -> Vec<Option<usize>> {
+    let mut order: Vec<usize> = (0..scores.len()).filter(|i| scores[*i].is_some()).collect();
+    order.sort_by(|a, b| {
+        let (x, y) = (
+            scores[*a].unwrap_or_default(),
+            scores[*b].unwrap_or_default(),
+        );
+        let by_score = if larger_first {
+            y.total_cmp(&x)
+        } else {
+            x.total_cmp(&y)
+        };
+        by_score.then(a.cmp(b))
+    });
+    let mut ranks = vec![None; scores.len()];
+    for (rank, index) in order.into_iter().enumerate() {
+        ranks[index] = Some(rank + 1);
+    }
+    ranks
 }
 
 /// `VectorDistance` between `doc`'s vector at `to.path` and `query`, with `to`'s function;
@@ -1169,7 +1280,9 @@ fn check_order_by(model: &ContainerModel, spec: &QuerySpec) -> Result<()> {
 /// selected value is undefined.
 fn project(select: &Select, doc: &Stored) -> Option<Bytes> {
     let value = match select {
-        Select::Documents | Select::Nearest(_) => return Some(doc.bytes.clone()),
+        Select::Documents | Select::Nearest(_) | Select::Ranked(_) => {
+            return Some(doc.bytes.clone());
+        }
         Select::Value(path) => path.lookup(doc.json())?.clone(),
         Select::Array(paths) => Value::Array(
             paths

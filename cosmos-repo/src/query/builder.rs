@@ -5,10 +5,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::field::{Field, VectorField};
+use super::field::{Field, TextField, VectorField};
 use super::filter::{Filter, OrderBy};
 use super::run::{Fetch, Run, Scoped, Target, Text, Unscoped, decode_page, feed};
-use crate::ast::{Aggregate, NearestTo, Path, Select, SqlQuery};
+use crate::ast::{Aggregate, NearestTo, Path, Rank, Select, SqlQuery};
 use crate::concurrency::SessionToken;
 use crate::document::CosmosDocument;
 use crate::error::{Error, Result};
@@ -465,14 +465,7 @@ impl<'r, T: CosmosDocument, P> Query<'r, T, Scoped, P> {
     /// # Ok(()) }
     /// ```
     pub fn nearest(self, field: VectorField<T>, vector: &[f32]) -> Nearest<'r, T> {
-        let wrong_length = (vector.len() != field.dimensions() as usize).then(|| {
-            format!(
-                "the vector has {} numbers and `{}` holds {}: embed the query with the model that made the documents' vectors",
-                vector.len(),
-                field.name(),
-                field.dimensions()
-            )
-        });
+        let wrong_length = wrong_length(&field, vector);
         let mut query = self.returning::<Value>(Select::Nearest(NearestTo {
             path: *field.path(),
             vector: vector.to_vec(),
@@ -485,6 +478,145 @@ impl<'r, T: CosmosDocument, P> Query<'r, T, Scoped, P> {
             wrong_length,
             output: PhantomData,
         }
+    }
+}
+
+impl<'r, T: CosmosDocument, P> Query<'r, T, Scoped, P> {
+    /// Ranks the matching documents by BM25 relevance of `field`'s text to `terms`, best first
+    /// (`ORDER BY RANK FullTextScore(...)`). The field must be `#[cosmos(full_text)]`; give the
+    /// number wanted with [`limit`](Ranked::limit). SDK 1.0 cannot run it (see
+    /// [`Ranked`]); the embedded store can.
+    pub fn rank_by_text<V: TextField, S: AsRef<str>>(
+        self,
+        field: Field<T, V>,
+        terms: impl IntoIterator<Item = S>,
+    ) -> Ranked<'r, T> {
+        let terms: Vec<String> = terms.into_iter().map(|t| t.as_ref().to_owned()).collect();
+        let invalid = terms
+            .is_empty()
+            .then(|| "FullTextScore needs at least one term to rank by".to_owned());
+        Ranked::new(self, Rank::Text(*field.path(), terms), invalid)
+    }
+
+    /// Ranks the matching documents by reciprocal rank fusion (`RRF`) of their nearness to
+    /// `vector` and the BM25 relevance of `text`'s text to `terms`, best first; weigh the two
+    /// with [`weights`](Ranked::weights). Give the number wanted with
+    /// [`limit`](Ranked::limit). SDK 1.0 cannot run it (see [`Ranked`]); the embedded store
+    /// can.
+    pub fn rank_hybrid<V: TextField, S: AsRef<str>>(
+        self,
+        field: VectorField<T>,
+        vector: &[f32],
+        text: Field<T, V>,
+        terms: impl IntoIterator<Item = S>,
+    ) -> Ranked<'r, T> {
+        let terms: Vec<String> = terms.into_iter().map(|t| t.as_ref().to_owned()).collect();
+        let invalid = wrong_length(&field, vector).or_else(|| {
+            terms
+                .is_empty()
+                .then(|| "FullTextScore needs at least one term to rank by".to_owned())
+        });
+        let rank = Rank::Hybrid {
+            vector: NearestTo {
+                path: *field.path(),
+                vector: vector.to_vec(),
+                distance: field.distance(),
+            },
+            text: (*text.path(), terms),
+            weights: None,
+        };
+        Ranked::new(self, rank, invalid)
+    }
+}
+
+/// Why `vector` cannot be compared with `field`'s vectors, if it cannot.
+fn wrong_length<T>(field: &VectorField<T>, vector: &[f32]) -> Option<String> {
+    (vector.len() != field.dimensions() as usize).then(|| {
+        format!(
+            "the vector has {} numbers and `{}` holds {}: embed the query with the model that made the documents' vectors",
+            vector.len(),
+            field.name(),
+            field.dimensions()
+        )
+    })
+}
+
+/// A query ranked by full-text relevance or by a hybrid of vector and text, made by
+/// [`Query::rank_by_text`] or [`Query::rank_hybrid`]: give it a [`limit`](Ranked::limit).
+///
+/// SDK 1.0 refuses full-text and hybrid ranking, so through it such a query fails with
+/// [`Error::Unsupported`] before anything is sent; the embedded store ranks with BM25
+/// (k1 = 1.2, b = 0.75, whole words) and reciprocal rank fusion (k = 60).
+#[must_use = "a query does nothing until it is run"]
+pub struct Ranked<'r, T: CosmosDocument> {
+    query: Query<'r, T, Scoped, Value>,
+    invalid: Option<String>,
+}
+
+impl<'r, T: CosmosDocument> Ranked<'r, T> {
+    fn new<P>(query: Query<'r, T, Scoped, P>, rank: Rank, invalid: Option<String>) -> Self {
+        let mut query = query.returning::<Value>(Select::Ranked(rank));
+        query.order_by.clear();
+        query.offset = None;
+        Ranked { query, invalid }
+    }
+
+    /// Weighs the vector ranking and the text ranking of a hybrid ranking (both 1 by
+    /// default). A text-only ranking has nothing to weigh: it is refused when run.
+    pub fn weights(mut self, vector: f64, text: f64) -> Self {
+        match &mut self.query.select {
+            Select::Ranked(Rank::Hybrid { weights, .. }) => *weights = Some([vector, text]),
+            _ => {
+                self.invalid = Some(
+                    "weights apply to a hybrid ranking (rank_hybrid), not to rank_by_text"
+                        .to_owned(),
+                );
+            }
+        }
+        self
+    }
+
+    /// The `k` best ranked documents (`TOP k`).
+    pub fn limit(mut self, k: u64) -> RankedTop<'r, T> {
+        self.query.limit = Some(k);
+        RankedTop(self)
+    }
+}
+
+/// A ranked query with its limit, ready to run.
+#[must_use = "a query does nothing until it is run"]
+pub struct RankedTop<'r, T: CosmosDocument>(Ranked<'r, T>);
+
+impl<'r, T: CosmosDocument + Send + 'r> RankedTop<'r, T> {
+    fn refused(&self) -> Result<()> {
+        match &self.0.invalid {
+            Some(message) => Err(Error::BadRequest {
+                message: message.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The query's SQL and parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadRequest`] for a vector of the wrong length, no terms, or an invalid filter
+    /// value.
+    pub fn to_sql(&self) -> Result<SqlQuery> {
+        self.refused()?;
+        self.0.query.to_sql()
+    }
+
+    /// The best ranked documents, best first.
+    pub fn all(self) -> Fetch<'r, Vec<T>> {
+        let container = self.0.query.target.container.name;
+        let run = self.refused().and_then(|()| self.0.query.run());
+        Fetch::new(
+            "query.ranked",
+            container,
+            async move { run?.all::<T>().await },
+        )
     }
 }
 

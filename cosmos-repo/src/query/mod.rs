@@ -9,7 +9,8 @@ mod raw;
 mod run;
 
 pub use builder::{
-    Distinct, Grouped, Nearest, NearestTop, NumberField, Projection, Query, Scored, Selection,
+    Distinct, Grouped, Nearest, NearestTop, NumberField, Projection, Query, Ranked, RankedTop,
+    Scored, Selection,
 };
 pub(crate) use continuation::{Binding, check_page_size};
 pub use field::{CosmosFields, Element, Field, Items, Length, Operand, TextField, VectorField};
