@@ -170,7 +170,7 @@ pub(crate) enum Select {
     /// VectorDistance(c.x, @v) AS score ... ORDER BY VectorDistance(c.x, @v)`).
     Nearest(NearestTo),
     /// The documents, best ranked first (`SELECT * ... ORDER BY RANK ...`).
-    Ranked(Rank),
+    Ranked(Box<Rank>),
 }
 
 /// How `ORDER BY RANK` ranks documents.

@@ -77,7 +77,7 @@ pub(crate) fn render_parts(feed: &Feed<'_>, spec: &Parts<'_>) -> SqlQuery {
     }
     if let Select::Ranked(rank) = spec.select {
         sql.text.push_str(" ORDER BY RANK ");
-        match rank {
+        match &**rank {
             Rank::Text(at, terms) => full_text_score(at, terms, &mut sql),
             Rank::Hybrid {
                 vector,

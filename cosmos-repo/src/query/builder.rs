@@ -555,7 +555,7 @@ pub struct Ranked<'r, T: CosmosDocument> {
 
 impl<'r, T: CosmosDocument> Ranked<'r, T> {
     fn new<P>(query: Query<'r, T, Scoped, P>, rank: Rank, invalid: Option<String>) -> Self {
-        let mut query = query.returning::<Value>(Select::Ranked(rank));
+        let mut query = query.returning::<Value>(Select::Ranked(Box::new(rank)));
         query.order_by.clear();
         query.offset = None;
         Ranked { query, invalid }
@@ -564,9 +564,16 @@ impl<'r, T: CosmosDocument> Ranked<'r, T> {
     /// Weighs the vector ranking and the text ranking of a hybrid ranking (both 1 by
     /// default). A text-only ranking has nothing to weigh: it is refused when run.
     pub fn weights(mut self, vector: f64, text: f64) -> Self {
-        match &mut self.query.select {
-            Select::Ranked(Rank::Hybrid { weights, .. }) => *weights = Some([vector, text]),
-            _ => {
+        let hybrid = match &mut self.query.select {
+            Select::Ranked(rank) => match &mut **rank {
+                Rank::Hybrid { weights, .. } => Some(weights),
+                Rank::Text(..) => None,
+            },
+            _ => None,
+        };
+        match hybrid {
+            Some(weights) => *weights = Some([vector, text]),
+            None => {
                 self.invalid = Some(
                     "weights apply to a hybrid ranking (rank_hybrid), not to rank_by_text"
                         .to_owned(),
