@@ -8,7 +8,7 @@ pub(crate) const MAX_DEPTH: usize = 8;
 
 /// A property path in a stored document, e.g. `address.city`. Built in `const` contexts by the
 /// derive, so it is a fixed-capacity array rather than a `Vec`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 pub struct Path {
     segments: [&'static str; MAX_DEPTH],
     len: usize,
@@ -72,6 +72,28 @@ impl Path {
         self.segments()
             .iter()
             .try_fold(doc, |value, name| value.as_object()?.get(*name))
+    }
+}
+
+/// Paths are equal when their names are: the same `&'static str`s (as the derive makes them)
+/// compare by address first, so the embedded store can check a cached path per document
+/// cheaply.
+impl PartialEq for Path {
+    fn eq(&self, other: &Path) -> bool {
+        self.len == other.len
+            && self
+                .segments()
+                .iter()
+                .zip(other.segments())
+                .all(|(a, b)| std::ptr::eq(*a, *b) || a == b)
+    }
+}
+
+impl Eq for Path {}
+
+impl std::hash::Hash for Path {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.segments().hash(state);
     }
 }
 

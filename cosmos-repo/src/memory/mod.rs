@@ -174,9 +174,10 @@ struct Stored {
     /// write lock, so that within a partition it grows in the order writes land.
     lsn: u64,
     json: OnceLock<Value>,
-    /// The embedding nearest-neighbour queries last ranked it by, read once: its path, and
-    /// the numbers with their Euclidean norm (`None`: no vector of numbers there).
-    vector: OnceLock<Box<(Path, Option<Embedding>)>>,
+    /// The embedding nearest-neighbour queries ranked it by, read once: a fingerprint of its
+    /// path (`path_key`), and the numbers with their Euclidean norm (`None`: no vector of
+    /// numbers there).
+    vector: OnceLock<(u64, Option<Embedding>)>,
 }
 
 /// A stored vector, ready to compare.
@@ -798,6 +799,7 @@ impl MemoryStore {
             norm: dot(&to.vector, &to.vector).sqrt(),
             numbers: to.vector.clone().into_boxed_slice(),
         };
+        let key = path_key(&to.path);
         let nearer = |a: &(f64, usize, &Stored), b: &(f64, usize, &Stored)| {
             let by_score = match to.distance {
                 VectorDistance::Euclidean => a.0.total_cmp(&b.0),
@@ -809,7 +811,7 @@ impl MemoryStore {
         self.scan(feed, spec.filter.as_ref(), |matching| {
             let mut scored: Vec<(f64, usize, &Stored)> = matching
                 .enumerate()
-                .filter_map(|(order, doc)| Some((score(to, &query, doc)?, order, doc)))
+                .filter_map(|(order, doc)| Some((score(to, key, &query, doc)?, order, doc)))
                 .collect();
             if limit == 0 {
                 return Vec::new();
@@ -853,8 +855,11 @@ impl MemoryStore {
                         norm: dot(&vector.vector, &vector.vector).sqrt(),
                         numbers: vector.vector.clone().into_boxed_slice(),
                     };
-                    let nearness: Vec<Option<f64>> =
-                        docs.iter().map(|doc| score(vector, &query, doc)).collect();
+                    let key = path_key(&vector.path);
+                    let nearness: Vec<Option<f64>> = docs
+                        .iter()
+                        .map(|doc| score(vector, key, &query, doc))
+                        .collect();
                     let by_vector = match vector.distance {
                         VectorDistance::Euclidean => ranks(&nearness, false),
                         _ => ranks(&nearness, true),
@@ -940,14 +945,24 @@ fn ranks(scores: &[Option<f64>], larger_first: bool) -> Vec<Option<usize>> {
     ranks
 }
 
-/// `VectorDistance` between `doc`'s vector at `to.path` and `query`, with `to`'s function;
+/// A fingerprint of a property path, to tell the path a document's vector was cached for.
+fn path_key(path: &Path) -> u64 {
+    let mut hash = Fnv::default();
+    for name in path.segments() {
+        hash.write(name.as_bytes());
+    }
+    hash.0
+}
+
+/// `VectorDistance` between `doc`'s vector at `to.path` (whose `path_key` is `key`) and
+/// `query`, with `to`'s function;
 /// `None` when the document holds no vector of numbers of the query's length (or, for cosine,
 /// one without a direction).
-fn score(to: &NearestTo, query: &Embedding, doc: &Stored) -> Option<f64> {
+fn score(to: &NearestTo, key: u64, query: &Embedding, doc: &Stored) -> Option<f64> {
     let read = || Embedding::read(to.path.lookup(doc.json())?);
     let uncached;
-    let embedding = match &**doc.vector.get_or_init(|| Box::new((to.path, read()))) {
-        (path, embedding) if *path == to.path => embedding.as_ref(),
+    let embedding = match doc.vector.get_or_init(|| (key, read())) {
+        (cached, embedding) if *cached == key => embedding.as_ref(),
         _ => {
             uncached = read();
             uncached.as_ref()
