@@ -10,7 +10,10 @@ fn emulator_endpoint() -> String {
         .expect("set COSMOS_EMULATOR_ENDPOINT to the emulator, e.g. https://localhost:8081/")
 }
 
+// Full-text and hybrid ranking: SDK 1.0 refuses them before sending, whatever the service
+// (pinned in server.rs, `the_sdk_store_refuses_text_and_hybrid_ranking_before_sending`).
 cosmos_repo_tests::conformance_suite!(
     fresh_database(&emulator_endpoint()).await,
+    except[text_and_hybrid_ranking_order_by_relevance],
     #[ignore = "needs the official emulator: set COSMOS_EMULATOR_ENDPOINT and pass --ignored"]
 );
