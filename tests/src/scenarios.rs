@@ -3172,6 +3172,25 @@ pub async fn nearest_ranks_by_each_distance_function(backend: &impl Backend) {
             .take(2)
             .collect();
     close(&got(filtered.all().await.unwrap()), &expected);
+    // Writes between queries count: a changed vector ranks anew, a deleted document is gone.
+    let nearest_id = || async {
+        let top = articles
+            .query()
+            .cross_partition()
+            .nearest(f.embedding, &[9.0, 0.0, 1.0])
+            .limit(1)
+            .all()
+            .await
+            .unwrap();
+        top.into_iter().next().map(|scored| scored.document.id)
+    };
+    let before = nearest_id().await;
+    let mut moved = all.iter().find(|a| a.id == "a6").unwrap().clone();
+    moved.embedding = vec![9.0, 0.0, 1.0];
+    articles.upsert(&moved).await.unwrap();
+    assert_eq!(nearest_id().await.as_deref(), Some("a6"));
+    articles.delete("even", "a6").await.unwrap();
+    assert_eq!(nearest_id().await, before);
     // A vector of the wrong length never leaves.
     let err = articles
         .query()

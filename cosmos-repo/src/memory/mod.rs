@@ -84,6 +84,26 @@ type Partition = BTreeMap<String, Stored>;
 struct Collection {
     partitions: RwLock<BTreeMap<String, Arc<RwLock<Partition>>>>,
     default_ttl: Mutex<Option<i32>>,
+    /// Counts the writes to the container, so that a vector table knows it is out of date.
+    version: AtomicU64,
+    /// The vectors of one embedding path, side by side, as the last nearest-neighbour query
+    /// read them.
+    vectors: Mutex<Option<Arc<VectorTable>>>,
+}
+
+/// Every document's vector at one path, laid out contiguously so that a nearest-neighbour
+/// query compares them at memory speed; read again after the container changes.
+#[derive(Debug)]
+struct VectorTable {
+    /// The container's write count when the table was read.
+    version: u64,
+    /// The `path_key` of the embedding path.
+    key: u64,
+    dimensions: usize,
+    numbers: Vec<f32>,
+    norms: Vec<f32>,
+    /// Each row's document: partition key and id, in (partition key, id) order.
+    rows: Vec<(String, String)>,
 }
 
 impl Collection {
@@ -401,6 +421,9 @@ impl MemoryStore {
                 }
             };
             results.push(result);
+        }
+        if !undo.is_empty() {
+            collection.version.fetch_add(1, Ordering::Relaxed);
         }
         Ok(results)
     }
@@ -791,47 +814,110 @@ impl Store for MemoryStore {
 impl MemoryStore {
     /// The documents matching the query, nearest to its vector first, with their scores
     /// (`{"document": ..., "score": ...}`), at most its limit: every distance computed exactly
-    /// (in `f32`, as the vectors are stored). Documents whose property is not a vector of the
-    /// query's length have no score and are left out; equal scores keep the (partition key,
-    /// id) order.
+    /// (in `f32`, as the vectors are stored), over the container's vector table. Documents
+    /// whose property is not a vector of the query's length have no score and are left out;
+    /// equal scores keep the (partition key, id) order.
     fn nearest(&self, feed: Feed<'_>, spec: &QuerySpec, to: &NearestTo) -> Vec<Bytes> {
+        let Some(collection) = self.existing(feed.container.name) else {
+            return Vec::new();
+        };
+        let table = self.vector_table(&collection, to);
         let query = Embedding {
             norm: dot(&to.vector, &to.vector).sqrt(),
             numbers: to.vector.clone().into_boxed_slice(),
         };
-        let key = path_key(&to.path);
-        let nearer = |a: &(f64, usize, &Stored), b: &(f64, usize, &Stored)| {
+        let mut scored: Vec<(f32, usize)> = table
+            .numbers
+            .chunks_exact(table.dimensions.max(1))
+            .zip(&table.norms)
+            .enumerate()
+            .filter_map(|(row, (numbers, norm))| {
+                Some((distance(to.distance, numbers, *norm, &query)?, row))
+            })
+            .collect();
+        let nearer = |a: &(f32, usize), b: &(f32, usize)| {
             let by_score = match to.distance {
                 VectorDistance::Euclidean => a.0.total_cmp(&b.0),
                 VectorDistance::Cosine | VectorDistance::DotProduct => b.0.total_cmp(&a.0),
             };
             by_score.then(a.1.cmp(&b.1))
         };
+        scored.sort_unstable_by(nearer);
+        // Best first, the rows whose documents the query selects, up to its limit.
         let limit = spec.limit.map_or(usize::MAX, |limit| limit as usize);
-        self.scan(feed, spec.filter.as_ref(), |matching| {
-            let mut scored: Vec<(f64, usize, &Stored)> = matching
-                .enumerate()
-                .filter_map(|(order, doc)| Some((score(to, key, &query, doc)?, order, doc)))
-                .collect();
-            if limit == 0 {
-                return Vec::new();
+        let in_scope: HashSet<String> = collection
+            .in_scope(feed.scope, None)
+            .into_iter()
+            .map(|(pk, _)| pk)
+            .collect();
+        let (ttl, now) = (collection.default_ttl(), self.now());
+        let partitions = read(&collection.partitions);
+        let mut found = Vec::new();
+        for (score, row) in scored {
+            if found.len() >= limit {
+                break;
             }
-            if limit < scored.len() {
-                scored.select_nth_unstable_by(limit - 1, nearer);
-                scored.truncate(limit);
+            let (pk, id) = &table.rows[row];
+            let Some(partition) = partitions.get(pk).filter(|_| in_scope.contains(pk)) else {
+                continue;
+            };
+            let partition = read(partition);
+            let Some(doc) = partition.get(id) else {
+                continue;
+            };
+            let selected = !doc.expired(ttl, now)
+                && doc.is_of(feed.container.model.discriminator.as_ref())
+                && spec
+                    .filter
+                    .as_ref()
+                    .is_none_or(|f| eval(f, doc.json()) == Truth::True);
+            if selected {
+                let document = String::from_utf8_lossy(&doc.bytes);
+                found.push(Bytes::from(format!(
+                    "{{\"document\":{document},\"score\":{}}}",
+                    Value::from(f64::from(score))
+                )));
             }
-            scored.sort_by(nearer);
-            scored
-                .into_iter()
-                .map(|(score, _, doc)| {
-                    let document = String::from_utf8_lossy(&doc.bytes);
-                    Bytes::from(format!(
-                        "{{\"document\":{document},\"score\":{}}}",
-                        Value::from(score)
-                    ))
-                })
-                .collect()
-        })
+        }
+        found
+    }
+
+    /// The container's table of vectors at `to.path` of `to`'s length, read again when the
+    /// container changed since (or another path or length is asked for).
+    fn vector_table(&self, collection: &Collection, to: &NearestTo) -> Arc<VectorTable> {
+        let key = path_key(&to.path);
+        let version = collection.version.load(Ordering::Relaxed);
+        let mut cached = collection
+            .vectors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(table) = cached.as_ref().filter(|table| {
+            table.version == version && table.key == key && table.dimensions == to.vector.len()
+        }) {
+            return Arc::clone(table);
+        }
+        let mut table = VectorTable {
+            version,
+            key,
+            dimensions: to.vector.len(),
+            numbers: Vec::new(),
+            norms: Vec::new(),
+            rows: Vec::new(),
+        };
+        for (pk, partition) in collection.in_scope(Scope::CrossPartition, None) {
+            for (id, doc) in read(&partition).iter() {
+                if let Some(embedding) = embedding(to, key, doc)
+                    && embedding.numbers.len() == table.dimensions
+                {
+                    table.numbers.extend_from_slice(&embedding.numbers);
+                    table.norms.push(embedding.norm);
+                    table.rows.push((pk.clone(), id.clone()));
+                }
+            }
+        }
+        let table = Arc::new(table);
+        *cached = Some(Arc::clone(&table));
+        table
     }
 }
 
@@ -954,35 +1040,50 @@ fn path_key(path: &Path) -> u64 {
     hash.0
 }
 
-/// `VectorDistance` between `doc`'s vector at `to.path` (whose `path_key` is `key`) and
-/// `query`, with `to`'s function;
-/// `None` when the document holds no vector of numbers of the query's length (or, for cosine,
-/// one without a direction).
-fn score(to: &NearestTo, key: u64, query: &Embedding, doc: &Stored) -> Option<f64> {
+/// The vector `doc` holds at `to.path` (whose `path_key` is `key`), read once and kept with
+/// the document; `None` when it holds no vector of numbers there.
+fn embedding<'d>(
+    to: &NearestTo,
+    key: u64,
+    doc: &'d Stored,
+) -> Option<std::borrow::Cow<'d, Embedding>> {
     let read = || Embedding::read(to.path.lookup(doc.json())?);
-    let uncached;
-    let embedding = match doc.vector.get_or_init(|| (key, read())) {
-        (cached, embedding) if *cached == key => embedding.as_ref(),
-        _ => {
-            uncached = read();
-            uncached.as_ref()
-        }
-    }?;
-    if embedding.numbers.len() != query.numbers.len() {
-        return None;
+    match doc.vector.get_or_init(|| (key, read())) {
+        (cached, embedding) if *cached == key => embedding.as_ref().map(std::borrow::Cow::Borrowed),
+        _ => read().map(std::borrow::Cow::Owned),
     }
-    let score = match to.distance {
-        VectorDistance::DotProduct => dot(&embedding.numbers, &query.numbers),
-        VectorDistance::Euclidean => squared_distance(&embedding.numbers, &query.numbers).sqrt(),
+}
+
+/// `VectorDistance` between a stored vector (`numbers`, whose Euclidean norm is `norm`) and
+/// `query`; `None` for cosine when either has no direction.
+fn distance(
+    function: VectorDistance,
+    numbers: &[f32],
+    norm: f32,
+    query: &Embedding,
+) -> Option<f32> {
+    Some(match function {
+        VectorDistance::DotProduct => dot(numbers, &query.numbers),
+        VectorDistance::Euclidean => squared_distance(numbers, &query.numbers).sqrt(),
         VectorDistance::Cosine => {
-            let norms = embedding.norm * query.norm;
+            let norms = norm * query.norm;
             if norms <= 0.0 {
                 return None;
             }
-            dot(&embedding.numbers, &query.numbers) / norms
+            dot(numbers, &query.numbers) / norms
         }
-    };
-    Some(f64::from(score))
+    })
+}
+
+/// `VectorDistance` between `doc`'s vector at `to.path` (whose `path_key` is `key`) and
+/// `query`, with `to`'s function; `None` when the document holds no vector of numbers of the
+/// query's length (or, for cosine, one without a direction).
+fn score(to: &NearestTo, key: u64, query: &Embedding, doc: &Stored) -> Option<f64> {
+    let embedding = embedding(to, key, doc)?;
+    if embedding.numbers.len() != query.numbers.len() {
+        return None;
+    }
+    distance(to.distance, &embedding.numbers, embedding.norm, query).map(f64::from)
 }
 
 /// What `doc` holds for `aggregate`: the value at its path, or the document for `COUNT(1)`.
