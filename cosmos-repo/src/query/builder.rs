@@ -465,19 +465,12 @@ impl<'r, T: CosmosDocument, P> Query<'r, T, Scoped, P> {
     /// # Ok(()) }
     /// ```
     pub fn nearest(self, field: VectorField<T>, vector: &[f32]) -> Nearest<'r, T> {
-        let wrong_length = wrong_length(&field, vector);
-        let mut query = self.returning::<Value>(Select::Nearest(NearestTo {
+        let select = Select::Nearest(NearestTo {
             path: *field.path(),
             vector: vector.to_vec(),
             distance: field.distance(),
-        }));
-        query.order_by.clear();
-        query.offset = None;
-        Nearest {
-            query,
-            wrong_length,
-            output: PhantomData,
-        }
+        });
+        Nearest(Checked::new(self, select, wrong_length(&field, vector)))
     }
 }
 
@@ -548,23 +541,62 @@ fn wrong_length<T>(field: &VectorField<T>, vector: &[f32]) -> Option<String> {
 /// [`Error::Unsupported`] before anything is sent; the embedded store ranks with BM25
 /// (k1 = 1.2, b = 0.75, whole words) and reciprocal rank fusion (k = 60).
 #[must_use = "a query does nothing until it is run"]
-pub struct Ranked<'r, T: CosmosDocument> {
+pub struct Ranked<'r, T: CosmosDocument>(Checked<'r, T>);
+
+/// A query ordered by what it selects (nearness or rank), with the reason it is refused, if it
+/// is: it runs only once given a limit.
+struct Checked<'r, T: CosmosDocument> {
     query: Query<'r, T, Scoped, Value>,
     invalid: Option<String>,
 }
 
-impl<'r, T: CosmosDocument> Ranked<'r, T> {
-    fn new<P>(query: Query<'r, T, Scoped, P>, rank: Rank, invalid: Option<String>) -> Self {
-        let mut query = query.returning::<Value>(Select::Ranked(Box::new(rank)));
+impl<'r, T: CosmosDocument> Checked<'r, T> {
+    fn new<P>(query: Query<'r, T, Scoped, P>, select: Select, invalid: Option<String>) -> Self {
+        let mut query = query.returning::<Value>(select);
         query.order_by.clear();
         query.offset = None;
-        Ranked { query, invalid }
+        Checked { query, invalid }
+    }
+
+    fn limit(mut self, k: u64) -> Self {
+        self.query.limit = Some(k);
+        self
+    }
+
+    fn refused(&self) -> Result<()> {
+        match &self.invalid {
+            Some(message) => Err(Error::BadRequest {
+                message: message.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn to_sql(&self) -> Result<SqlQuery> {
+        self.refused()?;
+        self.query.to_sql()
+    }
+
+    /// Every result, read as `U`, in a span named `op`.
+    fn all<U: DeserializeOwned + Send + 'r>(self, op: &'static str) -> Fetch<'r, Vec<U>>
+    where
+        T: Send + 'r,
+    {
+        let container = self.query.target.container.name;
+        let run = self.refused().and_then(|()| self.query.run());
+        Fetch::new(op, container, async move { run?.all::<U>().await })
+    }
+}
+
+impl<'r, T: CosmosDocument> Ranked<'r, T> {
+    fn new<P>(query: Query<'r, T, Scoped, P>, rank: Rank, invalid: Option<String>) -> Self {
+        Ranked(Checked::new(query, Select::Ranked(Box::new(rank)), invalid))
     }
 
     /// Weighs the vector ranking and the text ranking of a hybrid ranking (both 1 by
     /// default). A text-only ranking has nothing to weigh: it is refused when run.
     pub fn weights(mut self, vector: f64, text: f64) -> Self {
-        let hybrid = match &mut self.query.select {
+        let hybrid = match &mut self.0.query.select {
             Select::Ranked(rank) => match &mut **rank {
                 Rank::Hybrid { weights, .. } => Some(weights),
                 Rank::Text(..) => None,
@@ -574,7 +606,7 @@ impl<'r, T: CosmosDocument> Ranked<'r, T> {
         match hybrid {
             Some(weights) => *weights = Some([vector, text]),
             None => {
-                self.invalid = Some(
+                self.0.invalid = Some(
                     "weights apply to a hybrid ranking (rank_hybrid), not to rank_by_text"
                         .to_owned(),
                 );
@@ -584,26 +616,16 @@ impl<'r, T: CosmosDocument> Ranked<'r, T> {
     }
 
     /// The `k` best ranked documents (`TOP k`).
-    pub fn limit(mut self, k: u64) -> RankedTop<'r, T> {
-        self.query.limit = Some(k);
-        RankedTop(self)
+    pub fn limit(self, k: u64) -> RankedTop<'r, T> {
+        RankedTop(self.0.limit(k))
     }
 }
 
 /// A ranked query with its limit, ready to run.
 #[must_use = "a query does nothing until it is run"]
-pub struct RankedTop<'r, T: CosmosDocument>(Ranked<'r, T>);
+pub struct RankedTop<'r, T: CosmosDocument>(Checked<'r, T>);
 
 impl<'r, T: CosmosDocument + Send + 'r> RankedTop<'r, T> {
-    fn refused(&self) -> Result<()> {
-        match &self.0.invalid {
-            Some(message) => Err(Error::BadRequest {
-                message: message.clone(),
-            }),
-            None => Ok(()),
-        }
-    }
-
     /// The query's SQL and parameters.
     ///
     /// # Errors
@@ -611,29 +633,18 @@ impl<'r, T: CosmosDocument + Send + 'r> RankedTop<'r, T> {
     /// [`Error::BadRequest`] for a vector of the wrong length, no terms, or an invalid filter
     /// value.
     pub fn to_sql(&self) -> Result<SqlQuery> {
-        self.refused()?;
-        self.0.query.to_sql()
+        self.0.to_sql()
     }
 
     /// The best ranked documents, best first.
     pub fn all(self) -> Fetch<'r, Vec<T>> {
-        let container = self.0.query.target.container.name;
-        let run = self.refused().and_then(|()| self.0.query.run());
-        Fetch::new(
-            "query.ranked",
-            container,
-            async move { run?.all::<T>().await },
-        )
+        self.0.all("query.ranked")
     }
 }
 
 /// A nearest-neighbour query, made by [`Query::nearest`]: give it a [`limit`](Nearest::limit).
 #[must_use = "a query does nothing until it is run"]
-pub struct Nearest<'r, T: CosmosDocument> {
-    query: Query<'r, T, Scoped, Value>,
-    wrong_length: Option<String>,
-    output: PhantomData<fn() -> T>,
-}
+pub struct Nearest<'r, T: CosmosDocument>(Checked<'r, T>);
 
 /// A document and its score against the vector of a [`Query::nearest`].
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -647,43 +658,28 @@ pub struct Scored<T> {
 
 impl<'r, T: CosmosDocument + Send + 'r> Nearest<'r, T> {
     /// The `k` nearest documents (`TOP k`).
-    pub fn limit(mut self, k: u64) -> NearestTop<'r, T> {
-        self.query.limit = Some(k);
-        NearestTop(self)
+    pub fn limit(self, k: u64) -> NearestTop<'r, T> {
+        NearestTop(self.0.limit(k))
     }
 }
 
 /// A nearest-neighbour query with its limit, ready to run.
 #[must_use = "a query does nothing until it is run"]
-pub struct NearestTop<'r, T: CosmosDocument>(Nearest<'r, T>);
+pub struct NearestTop<'r, T: CosmosDocument>(Checked<'r, T>);
 
 impl<'r, T: CosmosDocument + Send + 'r> NearestTop<'r, T> {
-    fn refused(&self) -> Result<()> {
-        match &self.0.wrong_length {
-            Some(message) => Err(Error::BadRequest {
-                message: message.clone(),
-            }),
-            None => Ok(()),
-        }
-    }
-
     /// The query's SQL and parameters, as sent to Cosmos DB.
     ///
     /// # Errors
     ///
     /// [`Error::BadRequest`] for a vector of the wrong length, or an invalid filter value.
     pub fn to_sql(&self) -> Result<SqlQuery> {
-        self.refused()?;
-        self.0.query.to_sql()
+        self.0.to_sql()
     }
 
     /// The nearest documents, nearest first, with their scores.
     pub fn all(self) -> Fetch<'r, Vec<Scored<T>>> {
-        let container = self.0.query.target.container.name;
-        let run = self.refused().and_then(|()| self.0.query.run());
-        Fetch::new("query.nearest", container, async move {
-            run?.all::<Scored<T>>().await
-        })
+        self.0.all("query.nearest")
     }
 }
 
