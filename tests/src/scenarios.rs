@@ -3319,3 +3319,33 @@ pub async fn text_and_hybrid_ranking_order_by_relevance(backend: &impl Backend) 
         .unwrap_err();
     assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
 }
+
+/// The error of a nearest-neighbour query on the seeded articles, in one partition or across:
+/// what a store that cannot evaluate `VectorDistance` answers (pinned per tier).
+pub async fn nearest_error(backend: &impl Backend, one_partition: bool) -> Error {
+    let articles = seed_articles(backend).await;
+    let query = if one_partition {
+        articles.query().partition("odd")
+    } else {
+        articles.query().cross_partition()
+    };
+    query
+        .nearest(Article::FIELDS.embedding, &[1.0, 3.0, 5.0])
+        .limit(2)
+        .all()
+        .await
+        .unwrap_err()
+}
+
+/// The error of a full-text filter on the seeded titles in one partition: what a store that
+/// cannot evaluate `FullTextContains` answers (pinned per tier).
+pub async fn full_text_error(backend: &impl Backend) -> Error {
+    seed_titles(backend)
+        .await
+        .query()
+        .partition("shop")
+        .filter(Article::FIELDS.title.full_text_contains("red"))
+        .all()
+        .await
+        .unwrap_err()
+}

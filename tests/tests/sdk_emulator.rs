@@ -268,17 +268,9 @@ async fn emulator_cannot_rank_by_vector() {
     // Cosmos DB computes `VectorDistance`; the SDK's emulator knows no such function, and
     // across partitions the SDK's own planner cannot plan the ORDER BY (20115), which Cosmos
     // DB's gateway plans. Vector search runs on the embedded store and the official emulator.
-    let articles = cosmos_repo_tests::scenarios::seed_articles(&emulator().await).await;
-    let f = cosmos_repo_tests::Article::FIELDS;
-    let one = articles.query().partition("odd");
-    let across = articles.query().cross_partition();
-    for (query, says) in [(one, "unknown function: VectorDistance"), (across, "20115")] {
-        let err = query
-            .nearest(f.embedding, &[1.0, 3.0, 5.0])
-            .limit(2)
-            .all()
-            .await
-            .unwrap_err();
+    use cosmos_repo_tests::scenarios::nearest_error;
+    for (one_partition, says) in [(true, "unknown function: VectorDistance"), (false, "20115")] {
+        let err = nearest_error(&emulator().await, one_partition).await;
         assert!(
             matches!(&err, Error::BadRequest { message } if message.contains(says)),
             "{err:?}"
@@ -290,18 +282,7 @@ async fn emulator_cannot_rank_by_vector() {
 async fn emulator_cannot_search_full_text() {
     // Cosmos DB computes FullTextContains over the container's full-text index; the SDK's
     // emulator knows no such function. Full-text filters run on the embedded store.
-    let articles = cosmos_repo_tests::scenarios::seed_titles(&emulator().await).await;
-    let err = articles
-        .query()
-        .partition("shop")
-        .filter(
-            cosmos_repo_tests::Article::FIELDS
-                .title
-                .full_text_contains("red"),
-        )
-        .all()
-        .await
-        .unwrap_err();
+    let err = cosmos_repo_tests::scenarios::full_text_error(&emulator().await).await;
     assert!(
         matches!(&err, Error::BadRequest { message } if message.contains("unknown function: FullTextContains")),
         "{err:?}"

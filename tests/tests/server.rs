@@ -357,18 +357,7 @@ async fn a_filtered_count_across_partitions_is_summed_per_range() {
 /// runs on the embedded store (and the official emulator).
 #[tokio::test]
 async fn server_cannot_rank_by_vector() {
-    let articles = cosmos_repo_tests::scenarios::seed_articles(&local_database().await).await;
-    let err = articles
-        .query()
-        .partition("odd")
-        .nearest(
-            cosmos_repo_tests::Article::FIELDS.embedding,
-            &[1.0, 3.0, 5.0],
-        )
-        .limit(2)
-        .all()
-        .await
-        .unwrap_err();
+    let err = cosmos_repo_tests::scenarios::nearest_error(&local_database().await, true).await;
     assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
 }
 
@@ -376,18 +365,7 @@ async fn server_cannot_rank_by_vector() {
 /// filters run on the embedded store (and the official emulator).
 #[tokio::test]
 async fn server_cannot_search_full_text() {
-    let articles = cosmos_repo_tests::scenarios::seed_titles(&local_database().await).await;
-    let err = articles
-        .query()
-        .partition("shop")
-        .filter(
-            cosmos_repo_tests::Article::FIELDS
-                .title
-                .full_text_contains("red"),
-        )
-        .all()
-        .await
-        .unwrap_err();
+    let err = cosmos_repo_tests::scenarios::full_text_error(&local_database().await).await;
     assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
 }
 

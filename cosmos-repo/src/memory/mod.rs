@@ -755,27 +755,34 @@ impl Store for MemoryStore {
                 ChangeScope::Range(range) => feed_range_of(pk) == range,
                 ChangeScope::Partition(_) | ChangeScope::Container => true,
             });
-        let mut changed: Vec<(u64, String, Bytes)> = Vec::new();
-        for (pk, partition) in partitions {
-            let partition = read(&partition);
+        let partitions: Vec<(String, Arc<RwLock<Partition>>)> = partitions.collect();
+        // (LSN, partition index, bytes) of every change after the position; only the first
+        // `max_items` by LSN are kept, and only their partitions' positions move.
+        let mut changed: Vec<(u64, usize, Bytes)> = Vec::new();
+        for (index, (pk, partition)) in partitions.iter().enumerate() {
+            let partition = read(partition);
             if let ChangeStart::Now = start {
                 let last = partition.values().map(|doc| doc.lsn).max().unwrap_or(0);
-                seen.after.insert(pk, last);
+                seen.after.insert(pk.clone(), last);
                 continue;
             }
-            let after = seen.after.get(&pk).copied().unwrap_or(0);
+            let after = seen.after.get(pk).copied().unwrap_or(0);
             changed.extend(
                 partition
                     .values()
                     .filter(|doc| doc.lsn > after && !doc.expired(ttl, now))
                     .filter(|doc| doc.is_of(container.model.discriminator.as_ref()))
-                    .map(|doc| (doc.lsn, pk.clone(), doc.bytes.clone())),
+                    .map(|doc| (doc.lsn, index, doc.bytes.clone())),
             );
         }
+        let keep = (max_items.max(1) as usize).min(changed.len());
+        if keep < changed.len() {
+            changed.select_nth_unstable_by_key(keep, |(lsn, _, _)| *lsn);
+            changed.truncate(keep);
+        }
         changed.sort_unstable_by_key(|(lsn, _, _)| *lsn);
-        changed.truncate(max_items.max(1) as usize);
-        for (lsn, pk, _) in &changed {
-            seen.after.insert(pk.clone(), *lsn);
+        for (lsn, index, _) in &changed {
+            seen.after.insert(partitions[*index].0.clone(), *lsn);
         }
         let items = changed.into_iter().map(|(_, _, bytes)| bytes).collect();
         Ok(Page::new(
